@@ -1,0 +1,77 @@
+#include "ir/graph.h"
+
+#include <cassert>
+
+namespace anet {
+
+const char *value_kind_name(ValueKind k) {
+  switch (k) {
+  case ValueKind::Input:
+    return "input";
+  case ValueKind::Param:
+    return "param";
+  case ValueKind::Constant:
+    return "const";
+  case ValueKind::Activation:
+    return "value";
+  }
+  return "?";
+}
+
+ValueId Graph::add_value(std::string value_name, TensorType type, ValueKind kind) {
+  auto id = static_cast<ValueId>(values.size());
+  [[maybe_unused]] bool inserted = by_name_.emplace(value_name, id).second;
+  assert(inserted && "value names must be unique");
+  values.push_back(Value{std::move(value_name), std::move(type), kind});
+  if (kind == ValueKind::Input)
+    inputs.push_back(id);
+  return id;
+}
+
+NodeId Graph::add_node(Node node) {
+  nodes.push_back(std::move(node));
+  return static_cast<NodeId>(nodes.size() - 1);
+}
+
+std::optional<ValueId> Graph::find_value(const std::string &value_name) const {
+  auto it = by_name_.find(value_name);
+  if (it == by_name_.end())
+    return std::nullopt;
+  return it->second;
+}
+
+std::vector<ValueId> Graph::params() const {
+  std::vector<ValueId> out;
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i].kind == ValueKind::Param)
+      out.push_back(static_cast<ValueId>(i));
+  return out;
+}
+
+std::vector<NodeId> Graph::producers() const {
+  std::vector<NodeId> p(values.size(), -1);
+  for (size_t n = 0; n < nodes.size(); ++n)
+    for (ValueId v : nodes[n].outputs)
+      p[static_cast<size_t>(v)] = static_cast<NodeId>(n);
+  return p;
+}
+
+std::vector<std::vector<NodeId>> Graph::consumers() const {
+  std::vector<std::vector<NodeId>> c(values.size());
+  for (size_t n = 0; n < nodes.size(); ++n)
+    for (ValueId v : nodes[n].inputs)
+      c[static_cast<size_t>(v)].push_back(static_cast<NodeId>(n));
+  return c;
+}
+
+std::string Graph::unique_value_name(const std::string &stem) const {
+  if (!by_name_.count(stem))
+    return stem;
+  for (int i = 1;; ++i) {
+    std::string candidate = stem + "." + std::to_string(i);
+    if (!by_name_.count(candidate))
+      return candidate;
+  }
+}
+
+} // namespace anet

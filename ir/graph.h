@@ -1,0 +1,89 @@
+#pragma once
+/// The one graph IR: an SSA graph of nodes over tensor values with static
+/// shapes. Nodes are kept in a topological order; every value has exactly
+/// one definition (a graph input, a parameter, a constant or a node output).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/attrs.h"
+#include "ir/ops.h"
+#include "ir/tensor_type.h"
+
+namespace anet {
+
+using ValueId = int32_t;
+using NodeId = int32_t;
+
+/// Where a value comes from.
+enum class ValueKind : uint8_t {
+  Input,      ///< fed by the caller each run (images, labels)
+  Param,      ///< a weight: data lives in the plan's weight store, by name
+  Constant,   ///< fixed data carried by the graph itself
+  Activation, ///< produced by a node
+};
+
+const char *value_kind_name(ValueKind k);
+
+struct Value {
+  std::string name;
+  TensorType type;
+  ValueKind kind = ValueKind::Activation;
+};
+
+struct Node {
+  OpKind op = OpKind::Identity;
+  std::string name;
+  std::vector<ValueId> inputs;
+  std::vector<ValueId> outputs;
+  Attrs attrs;
+  int device = 0; ///< logical device id, set by partitioning
+};
+
+/// Parameter data by name: shared by all programs of a plan.
+using WeightStore = std::map<std::string, std::vector<float>>;
+
+class Graph {
+public:
+  std::string name;
+  std::vector<Value> values;
+  std::vector<Node> nodes;
+  std::vector<ValueId> inputs;  ///< kind Input, in call order
+  std::vector<ValueId> outputs; ///< what a run returns, in order
+  std::map<ValueId, std::vector<float>> constants; ///< data of kind Constant
+
+  /// Adds a value; names must be unique (asserted).
+  ValueId add_value(std::string name, TensorType type, ValueKind kind);
+  /// Adds a node at the end of the order.
+  NodeId add_node(Node node);
+
+  std::optional<ValueId> find_value(const std::string &name) const;
+  const Value &value(ValueId id) const { return values[static_cast<size_t>(id)]; }
+  Value &value(ValueId id) { return values[static_cast<size_t>(id)]; }
+  const TensorType &type(ValueId id) const { return value(id).type; }
+
+  /// Values of kind Param, in value order.
+  std::vector<ValueId> params() const;
+  /// For each value, the node producing it (or -1).
+  std::vector<NodeId> producers() const;
+  /// For each value, the nodes reading it.
+  std::vector<std::vector<NodeId>> consumers() const;
+
+  /// A name not used by any value yet, built from `stem`.
+  std::string unique_value_name(const std::string &stem) const;
+
+private:
+  std::unordered_map<std::string, ValueId> by_name_;
+};
+
+/// Checks every invariant of the IR: value ids in range, single definition,
+/// topological order, input and output counts, attribute completeness and
+/// types (by re-running each shape rule and comparing), constant sizes.
+/// The error names the node and op.
+Status verify(const Graph &g);
+
+} // namespace anet
