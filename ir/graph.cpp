@@ -1,5 +1,6 @@
 #include "ir/graph.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace anet {
@@ -72,6 +73,51 @@ std::string Graph::unique_value_name(const std::string &stem) const {
     if (!by_name_.count(candidate))
       return candidate;
   }
+}
+
+void Graph::replace_uses(ValueId from, ValueId to) {
+  for (Node &n : nodes)
+    for (ValueId &v : n.inputs)
+      if (v == from)
+        v = to;
+  for (ValueId &v : outputs)
+    if (v == from)
+      v = to;
+}
+
+void Graph::compact() {
+  std::vector<bool> used(values.size(), false);
+  auto mark = [&](ValueId v) { used[static_cast<size_t>(v)] = true; };
+  for (const Node &n : nodes) {
+    std::for_each(n.inputs.begin(), n.inputs.end(), mark);
+    std::for_each(n.outputs.begin(), n.outputs.end(), mark);
+  }
+  std::for_each(inputs.begin(), inputs.end(), mark);
+  std::for_each(outputs.begin(), outputs.end(), mark);
+
+  std::vector<ValueId> remap(values.size(), -1);
+  std::vector<Value> kept;
+  std::map<ValueId, std::vector<float>> kept_constants;
+  by_name_.clear();
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!used[i])
+      continue;
+    auto id = static_cast<ValueId>(kept.size());
+    remap[i] = id;
+    by_name_.emplace(values[i].name, id);
+    if (auto it = constants.find(static_cast<ValueId>(i)); it != constants.end())
+      kept_constants.emplace(id, std::move(it->second));
+    kept.push_back(std::move(values[i]));
+  }
+  auto renumber = [&](ValueId &v) { v = remap[static_cast<size_t>(v)]; };
+  for (Node &n : nodes) {
+    std::for_each(n.inputs.begin(), n.inputs.end(), renumber);
+    std::for_each(n.outputs.begin(), n.outputs.end(), renumber);
+  }
+  std::for_each(inputs.begin(), inputs.end(), renumber);
+  std::for_each(outputs.begin(), outputs.end(), renumber);
+  values = std::move(kept);
+  constants = std::move(kept_constants);
 }
 
 } // namespace anet

@@ -76,6 +76,12 @@ public:
   /// A name not used by any value yet, built from `stem`.
   std::string unique_value_name(const std::string &stem) const;
 
+  /// Makes every node input and graph output that reads `from` read `to`.
+  void replace_uses(ValueId from, ValueId to);
+  /// Drops values that no node, graph input or graph output refers to
+  /// (inputs are kept: they are the call signature) and renumbers the rest.
+  void compact();
+
 private:
   std::unordered_map<std::string, ValueId> by_name_;
 };

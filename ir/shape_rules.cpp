@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "ir/activation.h"
 #include "ir/graph.h"
 #include "ir/ops.h"
 
@@ -105,9 +106,26 @@ Expected<Shape> windowed(const Node &n, const TensorType &x, bool ceil_mode) {
 
 } // namespace
 
+Status check_fused_activation(const Node &n) {
+  const AttrValue *v = n.attrs.find("activation");
+  if (!v)
+    return {};
+  const std::string *name = std::get_if<std::string>(v);
+  std::optional<OpKind> op = name ? op_from_name(*name) : std::nullopt;
+  if (!op || !is_activation_op(*op))
+    return bad("attribute 'activation' must name Relu, Sigmoid, Tanh or Clip");
+  if (*op == OpKind::Clip)
+    return need<float>(n, {"activation_min", "activation_max"});
+  return {};
+}
+
+// Conv, Gemm and MatMul may carry a fused epilogue: `activation` (Relu,
+// Sigmoid, Tanh or Clip) with `activation_min`/`activation_max` for Clip.
+
 // Conv: kernel_shape[2], strides[2], pads[4], dilations[2], group.
 // Inputs X[N,C,H,W], W[M,C/group,kH,kW], optional B[M].
 Result shape_Conv(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(check_fused_activation(n));
   ANET_RETURN_IF_ERR(need<int64_t>(n, {"group"}));
   const TensorType &x = in[0], &w = in[1];
   ANET_RETURN_IF_ERR(need_rank(w, 4, "weight"));
@@ -136,6 +154,7 @@ Result shape_Conv(const Node &n, const Types &in) {
 // Gemm: alpha, beta, transA, transB. Y = alpha*op(A)*op(B) + beta*C, with C
 // unidirectionally broadcastable to [M,N].
 Result shape_Gemm(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(check_fused_activation(n));
   ANET_RETURN_IF_ERR(need<float>(n, {"alpha", "beta"}));
   ANET_RETURN_IF_ERR(need<int64_t>(n, {"transA", "transB"}));
   ANET_RETURN_IF_ERR(need_rank(in[0], 2, "A"));
@@ -157,7 +176,8 @@ Result shape_Gemm(const Node &n, const Types &in) {
 }
 
 // MatMul: no attributes; numpy matmul semantics with batch broadcasting.
-Result shape_MatMul(const Node &, const Types &in) {
+Result shape_MatMul(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(check_fused_activation(n));
   Shape a = in[0].shape, b = in[1].shape;
   if (a.empty() || b.empty())
     return bad("MatMul operands must have rank >= 1");

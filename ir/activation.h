@@ -1,0 +1,72 @@
+#pragma once
+/// Activations: the unary elementwise ops a ComplexOutFusable node (Conv,
+/// Gemm, MatMul) can apply in its epilogue after fusion. A fused node
+/// carries `activation` (the op's name) and, for Clip, `activation_min` and
+/// `activation_max`. One definition of each function, used by the reference
+/// kernels, constant folding and the kernel emitters.
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+
+#include "ir/graph.h"
+
+namespace anet {
+
+/// A resolved activation.
+struct Activation {
+  OpKind op = OpKind::Identity;
+  float min = -INFINITY; ///< Clip only
+  float max = INFINITY;  ///< Clip only
+
+  float operator()(float x) const {
+    switch (op) {
+    case OpKind::Relu:
+      return x > 0.f ? x : 0.f;
+    case OpKind::Sigmoid:
+      return 1.f / (1.f + std::exp(-x));
+    case OpKind::Tanh:
+      return std::tanh(x);
+    case OpKind::Clip:
+      return std::min(std::max(x, min), max);
+    default:
+      return x;
+    }
+  }
+};
+
+/// True for the ops that can become an epilogue activation.
+inline bool is_activation_op(OpKind op) {
+  return op == OpKind::Relu || op == OpKind::Sigmoid || op == OpKind::Tanh || op == OpKind::Clip;
+}
+
+/// The activation a standalone unary node computes (Relu, Clip, ...).
+inline Activation activation_of_op(const Node &n) {
+  Activation a{n.op};
+  if (n.op == OpKind::Clip) {
+    a.min = n.attrs.f("min");
+    a.max = n.attrs.f("max");
+  }
+  return a;
+}
+
+/// The epilogue activation of a fused node, or nullopt when it has none.
+/// Assumes a verified node.
+inline std::optional<Activation> fused_activation(const Node &n) {
+  const std::string *name = n.attrs.get_if<std::string>("activation");
+  if (!name)
+    return std::nullopt;
+  Activation a{*op_from_name(*name)};
+  if (a.op == OpKind::Clip) {
+    a.min = n.attrs.f("activation_min");
+    a.max = n.attrs.f("activation_max");
+  }
+  return a;
+}
+
+/// Checks a node's optional `activation` attribute (used by the shape rules
+/// of the ComplexOutFusable ops).
+Status check_fused_activation(const Node &n);
+
+} // namespace anet
