@@ -1,0 +1,414 @@
+/// End-to-end tests of the built anetc and anetrun binaries: every error path
+/// with its exit code and message, --version and --help, and the happy path
+/// model -> compile -> inspect -> infer (PNG, JPEG, .npy) -> bench.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+#include <onnx/onnx_pb.h>
+
+#include "runtime/io/npy.h"
+#include "tests/tools/fixtures.h"
+
+namespace anet {
+namespace {
+
+using testing::RunResult;
+using testing::ScratchDir;
+
+RunResult anetc(const std::vector<std::string> &args) {
+  return testing::run_program(ANETC_PATH, args);
+}
+RunResult anetrun(const std::vector<std::string> &args) {
+  return testing::run_program(ANETRUN_PATH, args);
+}
+
+bool contains(const std::string &s, const std::string &part) {
+  return s.find(part) != std::string::npos;
+}
+
+/// Checks a failed run: its exit code, "tool: error: " on stderr with
+/// `part` in the message, and nothing that looks like a crash.
+void expect_failure(const RunResult &r, int code, const std::string &tool,
+                    const std::string &part) {
+  EXPECT_EQ(r.signal, 0) << "crashed: " << r.err;
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_TRUE(contains(r.err, tool + ": error: ")) << r.err;
+  EXPECT_TRUE(contains(r.err, part)) << "expected '" << part << "' in: " << r.err;
+}
+
+/// A one-node ONNX model: `op`(x) -> y with x and y of shape `dims`.
+void write_one_node_model(const std::string &path, const std::string &op,
+                          const std::vector<int64_t> &dims) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.set_producer_name("anet-tests");
+  auto *opset = m.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(17);
+  auto *g = m.mutable_graph();
+  g->set_name("one_node");
+  for (auto [list, name] : {std::pair{g->mutable_input(), "x"}, {g->mutable_output(), "y"}}) {
+    auto *v = list->Add();
+    v->set_name(name);
+    auto *t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims)
+      t->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  auto *node = g->add_node();
+  node->set_op_type(op);
+  node->set_name("the_node");
+  node->add_input("x");
+  node->add_output("y");
+  std::ofstream f(path, std::ios::binary);
+  ASSERT_TRUE(m.SerializeToOstream(&f));
+}
+
+/// A grey 28x28-ish test picture as RGB bytes: a bright square on dark.
+std::vector<uint8_t> square_picture(int w, int h) {
+  std::vector<uint8_t> p;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const bool inside = std::abs(x - w / 2) < w / 4 && std::abs(y - h / 2) < h / 4;
+      const uint8_t v = inside ? 220 : 20;
+      p.insert(p.end(), {v, static_cast<uint8_t>(v / 2), static_cast<uint8_t>(255 - v)});
+    }
+  return p;
+}
+
+/// Builds alexnet-mini, compiles it, and writes inputs of each kind once for
+/// the whole suite.
+class Cli : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    dir_ = new ScratchDir;
+    RunResult r = anetc({"model", "alexnet-mini", "-o", path("mini.onnx"), "--seed", "7"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = anetc({"compile", path("mini.onnx"), "-o", path("mini.plan")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    testing::write_bytes(path("square.png"),
+                         testing::encode_png_rgb8(40, 36, square_picture(40, 36)));
+    testing::write_bytes(path("square.jpg"),
+                         testing::encode_jpeg(40, 36, 3, square_picture(40, 36), 95));
+    Tensor t(TensorType{DType::F32, {3, 1, 28, 28}});
+    for (size_t i = 0; i < t.data.size(); ++i)
+      t.data[i] = static_cast<float>((i * 37) % 255) - 100.0f;
+    ASSERT_TRUE(write_npy(path("three.npy"), t).ok());
+    Tensor one(TensorType{DType::F32, {1, 28, 28}});
+    one.data.assign(t.data.begin(), t.data.begin() + 28 * 28);
+    ASSERT_TRUE(write_npy(path("one.npy"), one).ok());
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string path(const std::string &name) { return dir_->path(name); }
+
+  static ScratchDir *dir_;
+};
+
+ScratchDir *Cli::dir_ = nullptr;
+
+// ---------------------------------------------------------------- usage
+
+TEST_F(Cli, NoArgumentsIsUsageError) {
+  expect_failure(anetc({}), 2, "anetc", "subcommand");
+  expect_failure(anetrun({}), 2, "anetrun", "subcommand");
+}
+
+TEST_F(Cli, UnknownFlagIsUsageError) {
+  expect_failure(anetc({"--frobnicate"}), 2, "anetc", "frobnicate");
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("x.plan"), "--frobnicate"}), 2,
+                 "anetc", "frobnicate");
+  expect_failure(anetrun({"infer", path("mini.plan"), path("one.npy"), "--frobnicate=1"}), 2,
+                 "anetrun", "frobnicate");
+}
+
+TEST_F(Cli, BadFlagValuesAreUsageErrors) {
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("x.plan"), "--batch=abc"}), 2,
+                 "anetc", "batch");
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("x.plan"), "--batch", "0"}), 2,
+                 "anetc", "batch");
+  expect_failure(anetc({"compile", path("mini.onnx")}), 2, "anetc", "--output");
+  expect_failure(anetc({"model", "vgg16", "-o", path("v.onnx")}), 2, "anetc", "vgg16");
+  expect_failure(anetrun({"infer", path("mini.plan")}), 2, "anetrun", "inputs");
+  expect_failure(anetrun({"infer", path("mini.plan"), path("one.npy"), "--top-k", "0"}), 2,
+                 "anetrun", "top-k");
+  expect_failure(anetrun({"infer", path("mini.plan"), path("one.npy"), "--device", "tpu"}), 2,
+                 "anetrun", "tpu");
+  expect_failure(anetrun({"bench", path("mini.plan"), "--iterations", "0"}), 2, "anetrun",
+                 "iterations");
+  expect_failure(anetrun({"bench", path("mini.plan"), "--warmup=-1"}), 2, "anetrun", "warmup");
+}
+
+TEST_F(Cli, PreprocessingFlagsAreChecked) {
+  const std::string model = path("mini.onnx"), out = path("x.plan");
+  expect_failure(anetc({"compile", model, "-o", out, "--resize", "20"}), 2, "anetc",
+                 "smaller than the model's input crop 28x28");
+  expect_failure(anetc({"compile", model, "-o", out, "--mean", "1,2,3"}), 2, "anetc", "1 channels");
+  expect_failure(anetc({"compile", model, "-o", out, "--mean", "grey"}), 2, "anetc",
+                 "'grey' is not a finite number");
+}
+
+TEST_F(Cli, VersionNamesEveryComponent) {
+  for (const auto &r : {anetc({"--version"}), anetrun({"--version"})}) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "plan format version: 1")) << r.out;
+    EXPECT_TRUE(contains(r.out, "ONNX library: ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "LLVM: ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "CUDA: ")) << r.out;
+  }
+  EXPECT_TRUE(contains(anetc({"--version"}).out, "anetc 0.")) << anetc({"--version"}).out;
+}
+
+TEST_F(Cli, HelpIsGroupedByTopicWithDefaults) {
+  RunResult r = anetc({"compile", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char *part : {"Output:", "Import:", "Preprocessing:", "--resize", "--mean", "--labels",
+                           "--batch", "123.68,116.78,103.94"})
+    EXPECT_TRUE(contains(r.out, part)) << part << " missing from:\n" << r.out;
+  r = anetc({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char *part : {"compile", "inspect", "model", "--version"})
+    EXPECT_TRUE(contains(r.out, part)) << part << " missing from:\n" << r.out;
+  r = anetrun({"infer", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char *part : {"Output:", "Execution:", "--top-k", "=5", "=cpu-ref", "--json"})
+    EXPECT_TRUE(contains(r.out, part)) << part << " missing from:\n" << r.out;
+  r = anetrun({"bench", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char *part : {"Measurement:", "=20", "=5", "--warmup"})
+    EXPECT_TRUE(contains(r.out, part)) << part << " missing from:\n" << r.out;
+}
+
+// ---------------------------------------------------------------- bad models
+
+TEST_F(Cli, MissingModelIsIoError) {
+  expect_failure(anetc({"compile", path("absent.onnx"), "-o", path("x.plan")}), 74, "anetc",
+                 "absent.onnx");
+  EXPECT_FALSE(std::ifstream(path("x.plan")).good());
+}
+
+TEST_F(Cli, GarbageModelsAreInvalid) {
+  testing::write_bytes(path("empty.onnx"), {});
+  std::vector<uint8_t> noise(4096);
+  uint32_t s = 12345;
+  for (auto &b : noise) {
+    s = s * 1103515245 + 12345;
+    b = static_cast<uint8_t>(s >> 24);
+  }
+  testing::write_bytes(path("noise.onnx"), noise);
+  auto model = testing::read_bytes(path("mini.onnx"));
+  model.resize(model.size() / 2);
+  testing::write_bytes(path("truncated.onnx"), model);
+  for (const char *name : {"empty.onnx", "noise.onnx", "truncated.onnx"})
+    expect_failure(anetc({"compile", path(name), "-o", path("x.plan")}), 3, "anetc", name);
+}
+
+TEST_F(Cli, UnsupportedOpIsInvalid) {
+  write_one_node_model(path("hardmax.onnx"), "Hardmax", {1, 4});
+  expect_failure(anetc({"compile", path("hardmax.onnx"), "-o", path("x.plan")}), 3, "anetc",
+                 "Hardmax");
+}
+
+TEST_F(Cli, AbsurdDimensionsAreInvalid) {
+  write_one_node_model(path("huge.onnx"), "Relu", {1, 3, int64_t{1} << 40, int64_t{1} << 40});
+  expect_failure(anetc({"compile", path("huge.onnx"), "-o", path("x.plan")}), 3, "anetc",
+                 "huge.onnx");
+}
+
+TEST_F(Cli, UnwritableOutputIsIoError) {
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("no/such/dir/x.plan")}), 74,
+                 "anetc", "x.plan");
+}
+
+// ---------------------------------------------------------------- bad plans
+
+TEST_F(Cli, BadPlansAreIncompatible) {
+  const auto plan = testing::read_bytes(path("mini.plan"));
+  auto truncated = plan;
+  truncated.resize(plan.size() / 2);
+  testing::write_bytes(path("truncated.plan"), truncated);
+  auto tampered = plan;
+  tampered[plan.size() / 2] ^= 0x40;
+  testing::write_bytes(path("tampered.plan"), tampered);
+  auto future = plan;
+  future[8] = 2; // the format version, right after the 8-byte magic
+  testing::write_bytes(path("future.plan"), future);
+  testing::write_text(path("text.plan"), "this is not a plan\n");
+
+  expect_failure(anetrun({"infer", path("truncated.plan"), path("one.npy")}), 4, "anetrun",
+                 "truncated.plan");
+  expect_failure(anetrun({"infer", path("tampered.plan"), path("one.npy")}), 4, "anetrun",
+                 "tampered.plan");
+  expect_failure(anetrun({"bench", path("future.plan")}), 4, "anetrun", "version 2");
+  expect_failure(anetc({"inspect", path("text.plan")}), 4, "anetc", "text.plan");
+  expect_failure(anetc({"inspect", path("tampered.plan")}), 4, "anetc", "tampered.plan");
+  expect_failure(anetrun({"infer", path("absent.plan"), path("one.npy")}), 74, "anetrun",
+                 "absent.plan");
+}
+
+// ---------------------------------------------------------------- bad inputs
+
+TEST_F(Cli, BadInputsAreReported) {
+  const std::string plan = path("mini.plan");
+  expect_failure(anetrun({"infer", plan, path("absent.png")}), 74, "anetrun",
+                 "absent.png: No such file");
+  auto jpeg = testing::read_bytes(path("square.jpg"));
+  jpeg.resize(jpeg.size() / 2);
+  testing::write_bytes(path("half.jpg"), jpeg);
+  expect_failure(anetrun({"infer", plan, path("half.jpg")}), 5, "anetrun",
+                 "half.jpg: corrupt JPEG: ");
+  testing::write_text(path("notes.png"), "just text");
+  expect_failure(anetrun({"infer", plan, path("notes.png")}), 5, "anetrun",
+                 "not a JPEG, PNG or .npy file");
+  Tensor wrong(TensorType{DType::F32, {3, 28, 28}});
+  ASSERT_TRUE(write_npy(path("wrong.npy"), wrong).ok());
+  expect_failure(anetrun({"infer", plan, path("wrong.npy")}), 5, "anetrun", "[1,28,28]");
+}
+
+TEST_F(Cli, LabelsMustMatchTheClasses) {
+  testing::write_text(path("five.txt"), "a\nb\nc\nd\ne\n");
+  expect_failure(
+      anetc({"compile", path("mini.onnx"), "-o", path("x.plan"), "--labels", path("five.txt")}), 5,
+      "anetc", "5 labels but the model's output 'prob' has 10 classes");
+  expect_failure(
+      anetc({"compile", path("mini.onnx"), "-o", path("x.plan"), "--labels", path("absent.txt")}),
+      74, "anetc", "absent.txt");
+}
+
+// ---------------------------------------------------------------- happy paths
+
+TEST_F(Cli, InspectPrintsTextAndJson) {
+  RunResult r = anetc({"inspect", path("mini.plan")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "infer")) << r.out;
+  r = anetc({"inspect", path("mini.plan"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["format_version"], 1);
+  EXPECT_EQ(j["source_name"], "mini.onnx");
+  EXPECT_EQ(j["programs"][0]["name"], "infer");
+  EXPECT_EQ(j["preprocess"]["resize"], 32); // 28 * 8 / 7
+  EXPECT_TRUE(j["preprocess"]["mean"].empty()) << "no default mean for one channel";
+  EXPECT_GT(j["onnx_bytes"].get<int64_t>(), 0);
+}
+
+TEST_F(Cli, CompileSummaryAndDefaults) {
+  RunResult r = anetc({"model", "alexnet-mini", "-o", path("rgb.onnx"), "--channels", "3",
+                       "--num-classes", "4", "--batch", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = anetc({"compile", path("rgb.onnx"), "-o", path("rgb.plan")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "wrote " + path("rgb.plan"))) << r.out;
+  EXPECT_TRUE(contains(r.out, "f32[2,3,28,28]")) << r.out;
+  r = anetc({"inspect", path("rgb.plan"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["preprocess"]["mean"].size(), 3u) << "ImageNet means for RGB inputs";
+  EXPECT_NEAR(j["preprocess"]["mean"][0].get<double>(), 123.68, 1e-4);
+}
+
+/// The parsed --json output of an infer run that must succeed.
+nlohmann::json infer_json(const std::vector<std::string> &args) {
+  RunResult r = anetrun(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+TEST_F(Cli, InferOnPngJpegAndNpy) {
+  const auto j = infer_json({"infer", path("mini.plan"), path("square.png"), path("square.jpg"),
+                             path("three.npy"), path("one.npy"), "--json", "--top-k=3"});
+  EXPECT_EQ(j["kind"], "prob");
+  const auto &results = j["results"];
+  ASSERT_EQ(results.size(), 6u);
+  EXPECT_EQ(results[0]["input"], path("square.png"));
+  EXPECT_EQ(results[1]["input"], path("square.jpg"));
+  EXPECT_EQ(results[2]["input"], path("three.npy") + "[0]");
+  EXPECT_EQ(results[5]["input"], path("one.npy"));
+  for (const auto &res : results) {
+    ASSERT_EQ(res["top"].size(), 3u);
+    double previous = 2;
+    for (const auto &e : res["top"]) {
+      const double p = e["prob"].get<double>();
+      EXPECT_GE(p, 0.0);
+      EXPECT_LE(p, previous);
+      previous = p;
+      EXPECT_GE(e["class"].get<int>(), 0);
+      EXPECT_LT(e["class"].get<int>(), 10);
+    }
+  }
+  // one.npy is three.npy's first sample: the same result.
+  EXPECT_EQ(results[2]["top"], results[5]["top"]);
+  // The PNG and the JPEG hold the same picture: the same ranking.
+  EXPECT_EQ(results[0]["top"][0]["class"], results[1]["top"][0]["class"]);
+}
+
+TEST_F(Cli, InferTextOutputAndRawNpy) {
+  RunResult r =
+      anetrun({"infer", path("mini.plan"), path("three.npy"), "--output", path("out.npy")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, path("three.npy") + "[2]\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, " 5. prob ")) << r.out;
+  auto out = read_npy(path("out.npy"));
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->type.shape, (Shape{3, 10}));
+  for (int s = 0; s < 3; ++s) {
+    const double sum =
+        std::accumulate(out->data.begin() + s * 10, out->data.begin() + (s + 1) * 10, 0.0);
+    EXPECT_NEAR(sum, 1.0, 1e-4) << "softmax rows sum to 1";
+  }
+}
+
+TEST_F(Cli, InferBatchesAndPadsLikeSingleRuns) {
+  RunResult r = anetc({"compile", path("mini.onnx"), "-o", path("b2.plan"), "--batch", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto single = infer_json({"infer", path("mini.plan"), path("three.npy"), "--json"});
+  const auto batched = infer_json({"infer", path("b2.plan"), path("three.npy"), "--json"});
+  ASSERT_EQ(batched["results"].size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t k = 0; k < 5; ++k) {
+      EXPECT_EQ(single["results"][i]["top"][k]["class"], batched["results"][i]["top"][k]["class"]);
+      EXPECT_NEAR(single["results"][i]["top"][k]["prob"].get<double>(),
+                  batched["results"][i]["top"][k]["prob"].get<double>(), 1e-5);
+    }
+}
+
+TEST_F(Cli, InferShowsClassNames) {
+  std::string labels;
+  for (int i = 0; i < 10; ++i)
+    labels += "class-name-" + std::to_string(i) + "\r\n";
+  testing::write_text(path("labels.txt"), labels);
+  RunResult r = anetc(
+      {"compile", path("mini.onnx"), "-o", path("named.plan"), "--labels", path("labels.txt")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = infer_json({"infer", path("named.plan"), path("one.npy"), "--json"});
+  const auto &top = j["results"][0]["top"][0];
+  EXPECT_EQ(top["label"], "class-name-" + std::to_string(top["class"].get<int>()));
+}
+
+TEST_F(Cli, BenchReportsTimings) {
+  RunResult r =
+      anetrun({"bench", path("mini.plan"), "--warmup", "1", "--iterations", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char *key : {"min_ms", "median_ms", "p90_ms", "p99_ms", "max_ms", "images_per_s"}) {
+    ASSERT_TRUE(j.contains(key)) << key;
+    EXPECT_GT(j[key].get<double>(), 0.0) << key;
+  }
+  EXPECT_LE(j["min_ms"].get<double>(), j["median_ms"].get<double>());
+  EXPECT_LE(j["median_ms"].get<double>(), j["max_ms"].get<double>());
+  EXPECT_EQ(j["iterations"], 3);
+  EXPECT_EQ(j["batch"], 1);
+  r = anetrun({"bench", path("mini.plan"), "--iterations", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "images/s")) << r.out;
+}
+
+} // namespace
+} // namespace anet

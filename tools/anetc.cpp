@@ -1,0 +1,276 @@
+/// anetc: the compiler driver. Subcommands:
+///   compile  ONNX model -> plan file (program "infer", weights, preprocessing,
+///            class names, the original ONNX bytes)
+///   inspect  print a plan's summary (text or JSON)
+///   model    write one of the built-in AlexNet models as ONNX
+/// docs/cli.md is the reference of every flag, default and exit code.
+
+#include <cmath>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <anet/version.h>
+
+#include "frontend/onnx_import.h"
+#include "ir/plan.h"
+#include "models/alexnet.h"
+#include "runtime/io/image.h"
+#include "tools/cli.h"
+
+namespace anet::cli {
+namespace {
+
+constexpr const char *kTool = "anetc";
+
+/// ImageNet's mean RGB values on the 0-255 scale, subtracted by default.
+const std::vector<float> kImageNetMeanRgb = {123.68f, 116.78f, 103.94f};
+
+struct CompileArgs {
+  std::string model;
+  std::string output;
+  int64_t batch = 0;
+  int64_t resize = 0;
+  std::string mean;
+  std::string labels;
+  CLI::Option *batch_opt = nullptr;
+  CLI::Option *resize_opt = nullptr;
+  CLI::Option *mean_opt = nullptr;
+  CLI::Option *labels_opt = nullptr;
+};
+
+struct InspectArgs {
+  std::string plan;
+  bool json = false;
+};
+
+struct ModelArgs {
+  std::string name;
+  std::string output;
+  uint64_t seed = 0;
+  int64_t batch = 0;
+  int64_t num_classes = 0;
+  int64_t channels = 0;
+  CLI::Option *batch_opt = nullptr;
+  CLI::Option *classes_opt = nullptr;
+  CLI::Option *channels_opt = nullptr;
+};
+
+/// The default shorter side for a model's input crop: the paper's 256 for
+/// ImageNet-sized crops (224 or 227), else the same 8/7 ratio (28 -> 32).
+int64_t default_resize(int64_t crop) {
+  if (crop >= 200 && crop <= 256)
+    return 256;
+  return static_cast<int64_t>(std::llround(static_cast<double>(crop) * 8.0 / 7.0));
+}
+
+/// One class name a line; a trailing empty line and '\r' are dropped.
+Expected<std::vector<std::string>> read_labels(const std::string &path) {
+  ANET_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file_bytes(path, int64_t{64} << 20));
+  std::vector<std::string> labels;
+  std::string line;
+  for (uint8_t c : bytes) {
+    if (c != '\n') {
+      line.push_back(static_cast<char>(c));
+      continue;
+    }
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    labels.push_back(std::move(line));
+    line.clear();
+  }
+  if (!line.empty())
+    labels.push_back(line.back() == '\r' ? line.substr(0, line.size() - 1) : line);
+  return labels;
+}
+
+/// The preprocessing stored in the plan for the program's image input.
+Expected<Preprocess> make_preprocess(const CompileArgs &args, const Graph &g) {
+  Preprocess pp;
+  const bool image_input = g.inputs.size() == 1 && g.type(g.inputs[0]).rank() == 4;
+  if (!image_input) {
+    if (args.resize_opt->count() || args.mean_opt->count())
+      return make_error(ExitCode::Usage, args.model,
+                        ": --resize and --mean need a model with one image input [N,C,H,W]");
+    return pp;
+  }
+  const Shape &s = g.type(g.inputs[0]).shape;
+  const int64_t channels = s[1], crop = std::max(s[2], s[3]);
+  pp.resize = args.resize_opt->count() ? args.resize : default_resize(crop);
+  if (pp.resize < crop)
+    return make_error(ExitCode::Usage, "--resize ", pp.resize,
+                      " is smaller than the model's input crop ", s[2], "x", s[3]);
+  if (args.mean_opt->count()) {
+    ANET_ASSIGN_OR_RETURN(pp.mean, parse_float_list("--mean", args.mean));
+    if (pp.mean.size() != static_cast<size_t>(channels))
+      return make_error(ExitCode::Usage, "--mean has ", pp.mean.size(),
+                        " values but the model's input has ", channels, " channels");
+  } else if (channels == 3) {
+    pp.mean = kImageNetMeanRgb;
+  }
+  return pp;
+}
+
+/// "12,345,678".
+std::string with_commas(int64_t n) {
+  std::string digits = std::to_string(n);
+  for (int64_t i = static_cast<int64_t>(digits.size()) - 3; i > 0; i -= 3)
+    digits.insert(static_cast<size_t>(i), ",");
+  return digits;
+}
+
+int run_compile(const CompileArgs &args) {
+  ImportOptions opts;
+  if (args.batch_opt->count())
+    opts.batch = args.batch;
+  auto imported = import_onnx_file(args.model, opts);
+  if (!imported.ok())
+    return report(kTool, imported.error());
+  Graph &g = imported->graph;
+  if (g.inputs.empty() || g.outputs.empty())
+    return report(kTool, make_error(ExitCode::InvalidModel, args.model,
+                                    ": the model has no inputs or no outputs to run"));
+  auto pp = make_preprocess(args, g);
+  if (!pp.ok())
+    return report(kTool, pp.error());
+
+  Plan plan;
+  plan.producer_version = kProducerVersion;
+  plan.source_name = base_name(args.model);
+  plan.preprocess = std::move(*pp);
+  if (args.labels_opt->count()) {
+    auto labels = read_labels(args.labels);
+    if (!labels.ok())
+      return report(kTool, labels.error());
+    const TensorType &out = g.type(g.outputs[0]);
+    const int64_t classes = out.rank() == 0 ? 1 : out.shape.back();
+    if (static_cast<int64_t>(labels->size()) != classes)
+      return report(kTool, make_error(ExitCode::Dataset, args.labels, ": ", labels->size(),
+                                      " labels but the model's output '",
+                                      g.value(g.outputs[0]).name, "' has ", classes, " classes"));
+    plan.class_names = std::move(*labels);
+  }
+  int64_t parameters = 0;
+  for (const auto &[name, data] : imported->weights)
+    parameters += static_cast<int64_t>(data.size());
+  const std::string input = g.value(g.inputs[0]).name + " " + to_string(g.type(g.inputs[0]));
+  const std::string output = g.value(g.outputs[0]).name + " " + to_string(g.type(g.outputs[0]));
+  const size_t nodes = g.nodes.size();
+  plan.programs.emplace("infer", std::move(g));
+  plan.weights = std::move(imported->weights);
+  plan.onnx_model = std::move(imported->onnx_bytes);
+
+  Status written = write_plan_file(plan, args.output);
+  if (!written.ok())
+    return report(kTool, written.error());
+  std::cout << "wrote " << args.output << ": program infer (" << nodes << " nodes, input " << input
+            << ", output " << output << "), " << with_commas(parameters) << " parameters, resize "
+            << plan.preprocess.resize << "\n";
+  return 0;
+}
+
+int run_inspect(const InspectArgs &args) {
+  auto plan = read_plan_file(args.plan);
+  if (!plan.ok())
+    return report(kTool, plan.error());
+  const PlanSummary summary = summarize(*plan);
+  if (args.json)
+    std::cout << summary_json(summary).dump(2) << "\n";
+  else
+    std::cout << summary_text(summary);
+  return 0;
+}
+
+int run_model(const ModelArgs &args) {
+  models::BuildOptions opts;
+  opts.seed = args.seed;
+  if (args.batch_opt->count())
+    opts.batch = args.batch;
+  if (args.classes_opt->count())
+    opts.num_classes = args.num_classes;
+  if (args.channels_opt->count())
+    opts.channels = args.channels;
+  auto model = models::build_model(args.name, opts);
+  if (!model.ok())
+    return report(kTool, model.error());
+  Status written = models::write_model(*model, args.output);
+  if (!written.ok())
+    return report(kTool, written.error());
+  std::cout << "wrote " << args.output << ": " << args.name << "\n";
+  return 0;
+}
+
+int tool_main(int argc, char **argv) {
+  CLI::App app("anetc: compiles ONNX convolutional networks into anet plans", kTool);
+  configure_app(app, kTool);
+
+  CompileArgs compile;
+  CLI::App *c = app.add_subcommand("compile", "Compile an ONNX model into a plan file");
+  c->add_option("model", compile.model, "The ONNX model file")->required();
+  c->add_option("-o,--output", compile.output, "Where to write the plan")
+      ->required()
+      ->group("Output");
+  compile.batch_opt = c->add_option("--batch", compile.batch,
+                                    "Batch size bound to a symbolic batch dimension [default: 1]")
+                          ->check(at_least(1))
+                          ->group("Import");
+  compile.resize_opt = c->add_option("--resize", compile.resize,
+                                     "Shorter side images are rescaled to before the centre crop "
+                                     "[default: 256 for crops of 200-256, else crop*8/7]")
+                           ->check(at_least(1))
+                           ->group("Preprocessing");
+  compile.mean_opt = c->add_option("--mean", compile.mean,
+                                   "Per-channel mean subtracted from images, e.g. R,G,B "
+                                   "[default: 123.68,116.78,103.94 for 3 channels, else none]")
+                         ->group("Preprocessing");
+  compile.labels_opt =
+      c->add_option("--labels", compile.labels, "Class names, one a line, in class order")
+          ->group("Preprocessing");
+
+  InspectArgs inspect;
+  CLI::App *i = app.add_subcommand("inspect", "Print a plan's summary");
+  i->add_option("plan", inspect.plan, "The plan file")->required();
+  i->add_flag("--json", inspect.json, "Print the summary as one JSON object")->group("Output");
+
+  ModelArgs model;
+  CLI::App *m = app.add_subcommand("model", "Write a built-in AlexNet model as ONNX");
+  m->add_option("name", model.name, "The model")
+      ->required()
+      ->check(CLI::IsMember(models::model_names()));
+  m->add_option("-o,--output", model.output, "Where to write the ONNX model")
+      ->required()
+      ->group("Output");
+  m->add_option("--seed", model.seed, "Seed of the weight initialisation")
+      ->capture_default_str()
+      ->group("Model");
+  model.batch_opt =
+      m->add_option("--batch", model.batch, "Batch size [default: the symbolic dimension N]")
+          ->check(at_least(1))
+          ->group("Model");
+  model.classes_opt = m->add_option("--num-classes", model.num_classes,
+                                    "Number of classes [default: 1000; 10 for alexnet-mini]")
+                          ->check(at_least(1))
+                          ->group("Model");
+  model.channels_opt =
+      m->add_option("--channels", model.channels, "Input channels [default: 3; 1 for alexnet-mini]")
+          ->check(at_least(1))
+          ->group("Model");
+
+  return parse_and_run(app, kTool, argc, argv, [&] {
+    if (c->parsed())
+      return run_compile(compile);
+    if (i->parsed())
+      return run_inspect(inspect);
+    return run_model(model);
+  });
+}
+
+} // namespace
+} // namespace anet::cli
+
+int main(int argc, char **argv) {
+  return anet::cli::guarded_main("anetc", [&] { return anet::cli::tool_main(argc, argv); });
+}
