@@ -2,7 +2,8 @@
 //
 // Design note. Lifetimes are intervals in the node order: a value is born
 // at its producer (graph inputs before the first node) and dies at its last
-// reader (graph outputs live to the end). Values form alias groups that
+// reader (graph outputs, and values another device copies, since devices
+// run concurrently, live to the end). Values form alias groups that
 // share one buffer: a Reshape's output with its input (a view: SSA values
 // are never written twice, so sharing is always safe), and an activation
 // node's output with an input that dies at that node (in place). Each
@@ -54,6 +55,11 @@ Lifetimes lifetimes(const Graph &g) {
   }
   for (ValueId v : g.outputs)
     l.end[static_cast<size_t>(v)] = last;
+  // Devices run concurrently, so a value another device copies may be
+  // read later than its place in the node order says: it lives to the end.
+  for (const Node &n : g.nodes)
+    if (n.op == OpKind::Transfer && l.device[static_cast<size_t>(n.inputs[0])] != n.device)
+      l.end[static_cast<size_t>(n.inputs[0])] = last;
   for (ValueId v : g.inputs)
     l.start[static_cast<size_t>(v)] = -1;
   return l;
