@@ -1,0 +1,68 @@
+// Device-independent parts of the device interface: Buffer ownership and the
+// registry that maps a device name to its factory.
+
+#include "runtime/device.h"
+
+#include <utility>
+
+namespace anet {
+
+Buffer::Buffer(Buffer &&other) noexcept
+    : owner_(std::exchange(other.owner_, nullptr)), data_(std::exchange(other.data_, nullptr)),
+      numel_(std::exchange(other.numel_, 0)) {}
+
+Buffer &Buffer::operator=(Buffer &&other) noexcept {
+  if (this != &other) {
+    release();
+    owner_ = std::exchange(other.owner_, nullptr);
+    data_ = std::exchange(other.data_, nullptr);
+    numel_ = std::exchange(other.numel_, 0);
+  }
+  return *this;
+}
+
+Buffer::~Buffer() { release(); }
+
+void Buffer::release() {
+  if (owner_)
+    owner_->release(data_, numel_);
+  owner_ = nullptr;
+  data_ = nullptr;
+  numel_ = 0;
+}
+
+Kernel::~Kernel() = default;
+Device::~Device() = default;
+
+namespace {
+
+struct DeviceFactory {
+  const char *name;
+  std::unique_ptr<Device> (*make)();
+};
+
+// Every device anet can run on, by name.
+constexpr DeviceFactory kDevices[] = {
+    {"cpu-ref", &make_reference_device},
+};
+
+} // namespace
+
+std::vector<std::string> device_names() {
+  std::vector<std::string> names;
+  for (const DeviceFactory &d : kDevices)
+    names.emplace_back(d.name);
+  return names;
+}
+
+Expected<std::unique_ptr<Device>> make_device(const std::string &name) {
+  for (const DeviceFactory &d : kDevices)
+    if (name == d.name)
+      return d.make();
+  std::string known;
+  for (const std::string &n : device_names())
+    known += (known.empty() ? "" : ", ") + n;
+  return make_error(ExitCode::Usage, "unknown device '", name, "'; known devices: ", known);
+}
+
+} // namespace anet

@@ -1,0 +1,96 @@
+#pragma once
+/// The device interface every backend implements: memory (Buffer), kernels
+/// compiled per node (Kernel), transfers and synchronisation (Device). The
+/// executor sees devices only through this file, so the reference device, the
+/// host JIT (cpu), cuda and the GPU emulator (emu) are interchangeable.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ir/error.h"
+#include "ir/graph.h"
+
+namespace anet {
+
+class Device;
+
+/// Memory for `numel` floats owned by the device that allocated it and given
+/// back to it when the Buffer is destroyed. Move-only. The address may not be
+/// dereferenceable on the host (device memory); use Device::copy_in/copy_out.
+class Buffer {
+public:
+  Buffer() = default;
+  /// Wraps memory `owner` handed out; `owner` must outlive the Buffer.
+  Buffer(Device &owner, float *data, int64_t numel) : owner_(&owner), data_(data), numel_(numel) {}
+  Buffer(Buffer &&other) noexcept;
+  Buffer &operator=(Buffer &&other) noexcept;
+  Buffer(const Buffer &) = delete;
+  Buffer &operator=(const Buffer &) = delete;
+  ~Buffer();
+
+  /// Device address of the first element.
+  float *data() const { return data_; }
+  /// Number of floats.
+  int64_t numel() const { return numel_; }
+
+private:
+  void release();
+
+  Device *owner_ = nullptr;
+  float *data_ = nullptr;
+  int64_t numel_ = 0;
+};
+
+/// One node compiled for one device, specialised on the node's shapes and
+/// attributes. Runs asynchronously with respect to the host where the device
+/// allows it; Device::synchronize waits for it.
+class Kernel {
+public:
+  virtual ~Kernel();
+  /// Launches the kernel on device memory: one address per node input and
+  /// output, in the node's order. Errors carry the device's error string.
+  virtual Status run(std::span<const float *const> inputs, std::span<float *const> outputs) = 0;
+};
+
+/// A place where kernels run and memory lives.
+class Device {
+public:
+  virtual ~Device();
+
+  /// The name make_device() knows this device by ("cpu-ref").
+  virtual std::string name() const = 0;
+  /// Compiles node `node` of `graph` for this device. Errors (a compiler
+  /// failure with its log, an op this device lacks) name the node and op.
+  virtual Expected<std::unique_ptr<Kernel>> compile(const Graph &graph, NodeId node) = 0;
+  /// Allocates memory for `numel` floats (contents unspecified).
+  virtual Expected<Buffer> allocate(int64_t numel) = 0;
+  /// Copies host data into `dst`; `src` has exactly dst.numel() elements.
+  virtual Status copy_in(const Buffer &dst, std::span<const float> src) = 0;
+  /// Copies `src` to host memory; `dst` has exactly src.numel() elements.
+  /// Waits for the kernels that write `src`.
+  virtual Status copy_out(const Buffer &src, std::span<float> dst) = 0;
+  /// Waits until every kernel launched so far has finished.
+  virtual Status synchronize() = 0;
+
+protected:
+  friend class Buffer;
+  /// Gives back memory that allocate() handed out; called by Buffer only.
+  virtual void release(float *data, int64_t numel) noexcept = 0;
+};
+
+/// The reference device "cpu-ref": runs every op with the plain C++
+/// reference kernels of runtime/reference/ on host memory. The oracle all
+/// other devices are tested against.
+std::unique_ptr<Device> make_reference_device();
+
+/// The names make_device() accepts, in the order it lists them.
+std::vector<std::string> device_names();
+
+/// The device called `name`; an unknown name is an ExitCode::Usage error that
+/// lists the known ones.
+Expected<std::unique_ptr<Device>> make_device(const std::string &name);
+
+} // namespace anet

@@ -1,0 +1,66 @@
+// The device registry and the reference device's memory: names, unknown
+// names, buffer ownership and host transfers.
+
+#include "runtime/device.h"
+
+#include <gtest/gtest.h>
+
+namespace anet {
+namespace {
+
+TEST(Device, MakesTheReferenceDeviceByName) {
+  auto device = make_device("cpu-ref");
+  ASSERT_TRUE(device.ok()) << device.error().message;
+  EXPECT_EQ((*device)->name(), "cpu-ref");
+  EXPECT_EQ(make_reference_device()->name(), "cpu-ref");
+}
+
+TEST(Device, UnknownNameListsTheKnownOnes) {
+  auto device = make_device("tpu");
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.error().code, ExitCode::Usage);
+  EXPECT_NE(device.error().message.find("unknown device 'tpu'"), std::string::npos)
+      << device.error().message;
+  for (const std::string &name : device_names())
+    EXPECT_NE(device.error().message.find(name), std::string::npos) << device.error().message;
+}
+
+TEST(Device, CopiesInAndOut) {
+  auto device = make_reference_device();
+  auto buffer = device->allocate(3);
+  ASSERT_TRUE(buffer.ok()) << buffer.error().message;
+  EXPECT_EQ(buffer->numel(), 3);
+  std::vector<float> in = {1, 2, 3}, out(3);
+  ASSERT_TRUE(device->copy_in(*buffer, in).ok());
+  ASSERT_TRUE(device->synchronize().ok());
+  ASSERT_TRUE(device->copy_out(*buffer, out).ok());
+  EXPECT_EQ(out, in);
+}
+
+TEST(Device, BufferMovesOwnership) {
+  auto device = make_reference_device();
+  auto allocated = device->allocate(4);
+  ASSERT_TRUE(allocated.ok());
+  Buffer a = std::move(*allocated);
+  float *data = a.data();
+  Buffer b(std::move(a));
+  EXPECT_EQ(b.data(), data);
+  EXPECT_EQ(b.numel(), 4);
+  EXPECT_EQ(a.data(), nullptr);
+  EXPECT_EQ(a.numel(), 0);
+  Buffer c;
+  c = std::move(b);
+  EXPECT_EQ(c.data(), data);
+  EXPECT_EQ(b.data(), nullptr);
+}
+
+TEST(Device, EmptyBuffer) {
+  auto device = make_reference_device();
+  auto buffer = device->allocate(0);
+  ASSERT_TRUE(buffer.ok());
+  EXPECT_EQ(buffer->numel(), 0);
+  EXPECT_TRUE(device->copy_in(*buffer, {}).ok());
+}
+
+} // namespace
+} // namespace anet

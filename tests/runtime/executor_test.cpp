@@ -1,0 +1,182 @@
+// The executor on the reference device: binding of weights and constants,
+// input checking, multi-output nodes, repeated runs and moves.
+
+#include "runtime/executor.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/runtime/op_test_util.h"
+
+namespace anet::test {
+namespace {
+
+TensorType f32(Shape s) { return TensorType{DType::F32, std::move(s)}; }
+
+// y = relu(x W^T + b): x an input [2,3], W a param [2,3], b a constant [2].
+Graph dense_program() {
+  Graph g;
+  g.name = "dense";
+  ValueId x = g.add_value("x", f32({2, 3}), ValueKind::Input);
+  ValueId w = g.add_value("W", f32({2, 3}), ValueKind::Param);
+  ValueId b = g.add_value("b", f32({2}), ValueKind::Constant);
+  g.constants[b] = {0.5f, -100.f};
+  ValueId z = g.add_value("z", f32({2, 2}), ValueKind::Activation);
+  ValueId y = g.add_value("y", f32({2, 2}), ValueKind::Activation);
+  Node gemm = make_node(OpKind::Gemm);
+  gemm.name = "fc";
+  gemm.inputs = {x, w, b};
+  gemm.outputs = {z};
+  gemm.attrs.set("alpha", 1.f);
+  gemm.attrs.set("beta", 1.f);
+  gemm.attrs.set("transA", int64_t{0});
+  gemm.attrs.set("transB", int64_t{1});
+  g.add_node(gemm);
+  Node relu = make_node(OpKind::Relu);
+  relu.name = "relu";
+  relu.inputs = {z};
+  relu.outputs = {y};
+  g.add_node(relu);
+  g.outputs = {y};
+  return g;
+}
+
+const WeightStore kDenseWeights = {{"W", {1, 0, 0, 0, 1, 0}}};
+
+TEST(Executor, RunsAProgramWithParamsAndConstants) {
+  auto device = make_reference_device();
+  auto ex = Executor::create(dense_program(), kDenseWeights, *device);
+  ASSERT_TRUE(ex.ok()) << ex.error().message;
+  auto out = ex->run({tensor({2, 3}, {1, 2, 3, 4, 5, 6})});
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->size(), 1u);
+  // Column 0 = x[:,0] + 0.5; column 1 = relu(x[:,1] - 100) = 0.
+  expect_tensor((*out)[0], {2, 2}, {1.5f, 0, 4.5f, 0});
+}
+
+TEST(Executor, RunningTwiceGivesTheSameResult) {
+  auto device = make_reference_device();
+  auto ex = Executor::create(dense_program(), kDenseWeights, *device);
+  ASSERT_TRUE(ex.ok()) << ex.error().message;
+  Tensor x = tensor({2, 3}, {1, 2, 3, 4, 5, 6});
+  auto first = ex->run({x});
+  auto other = ex->run({tensor({2, 3}, {9, 9, 9, 9, 9, 9})});
+  auto second = ex->run({x});
+  ASSERT_TRUE(first.ok() && other.ok() && second.ok());
+  EXPECT_EQ((*first)[0].data, (*second)[0].data);
+  EXPECT_NE((*first)[0].data, (*other)[0].data);
+}
+
+TEST(Executor, IsMovable) {
+  auto device = make_reference_device();
+  auto created = Executor::create(dense_program(), kDenseWeights, *device);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  Executor ex = std::move(*created);
+  Executor moved(std::move(ex));
+  auto out = moved.run({tensor({2, 3}, {1, 2, 3, 4, 5, 6})});
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  expect_tensor((*out)[0], {2, 2}, {1.5f, 0, 4.5f, 0});
+}
+
+TEST(Executor, RejectsAnInputOfTheWrongShape) {
+  auto device = make_reference_device();
+  auto ex = Executor::create(dense_program(), kDenseWeights, *device);
+  ASSERT_TRUE(ex.ok()) << ex.error().message;
+  auto out = ex->run({tensor({2, 4}, std::vector<float>(8, 1.f))});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ExitCode::Usage);
+  const std::string &msg = out.error().message;
+  EXPECT_NE(msg.find("input 'x'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("f32[2,3]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("f32[2,4]"), std::string::npos) << msg;
+}
+
+TEST(Executor, RejectsTheWrongNumberOfInputs) {
+  auto device = make_reference_device();
+  auto ex = Executor::create(dense_program(), kDenseWeights, *device);
+  ASSERT_TRUE(ex.ok()) << ex.error().message;
+  auto out = ex->run({});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ExitCode::Usage);
+  EXPECT_NE(out.error().message.find("takes 1 inputs, got 0"), std::string::npos)
+      << out.error().message;
+}
+
+TEST(Executor, RejectsAMissingWeight) {
+  auto device = make_reference_device();
+  auto ex = Executor::create(dense_program(), {}, *device);
+  ASSERT_FALSE(ex.ok());
+  EXPECT_EQ(ex.error().code, ExitCode::IncompatiblePlan);
+  EXPECT_NE(ex.error().message.find("weight 'W'"), std::string::npos) << ex.error().message;
+  EXPECT_NE(ex.error().message.find("missing"), std::string::npos) << ex.error().message;
+}
+
+TEST(Executor, RejectsAWronglySizedWeight) {
+  auto device = make_reference_device();
+  auto ex = Executor::create(dense_program(), {{"W", {1, 2, 3}}}, *device);
+  ASSERT_FALSE(ex.ok());
+  EXPECT_EQ(ex.error().code, ExitCode::IncompatiblePlan);
+  EXPECT_NE(ex.error().message.find("weight 'W' has 3 elements"), std::string::npos)
+      << ex.error().message;
+}
+
+TEST(Executor, RejectsAnInvalidProgram) {
+  Graph g = dense_program();
+  g.nodes[0].attrs.erase("alpha");
+  auto device = make_reference_device();
+  auto ex = Executor::create(g, kDenseWeights, *device);
+  ASSERT_FALSE(ex.ok());
+  EXPECT_EQ(ex.error().code, ExitCode::InvalidModel);
+  EXPECT_NE(ex.error().message.find("node 'fc' (Gemm)"), std::string::npos) << ex.error().message;
+}
+
+TEST(Executor, SplitWithSeveralOutputs) {
+  // x [2,4] -> split [1,3] along axis 1 -> (a, b); c = relu(b).
+  // Outputs in the order (c, a, b).
+  Graph g;
+  g.name = "split";
+  ValueId x = g.add_value("x", f32({2, 4}), ValueKind::Input);
+  ValueId a = g.add_value("a", f32({2, 1}), ValueKind::Activation);
+  ValueId b = g.add_value("b", f32({2, 3}), ValueKind::Activation);
+  ValueId c = g.add_value("c", f32({2, 3}), ValueKind::Activation);
+  Node split = make_node(OpKind::Split, 2);
+  split.name = "split";
+  split.inputs = {x};
+  split.outputs = {a, b};
+  split.attrs.set("axis", int64_t{1});
+  split.attrs.set("split", std::vector<int64_t>{1, 3});
+  g.add_node(split);
+  Node relu = make_node(OpKind::Relu);
+  relu.name = "relu";
+  relu.inputs = {b};
+  relu.outputs = {c};
+  g.add_node(relu);
+  g.outputs = {c, a, b};
+
+  auto device = make_reference_device();
+  auto ex = Executor::create(g, {}, *device);
+  ASSERT_TRUE(ex.ok()) << ex.error().message;
+  auto out = ex->run({tensor({2, 4}, {1, -2, 3, -4, 5, 6, -7, 8})});
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->size(), 3u);
+  expect_tensor((*out)[0], {2, 3}, {0, 3, 0, 6, 0, 8});
+  expect_tensor((*out)[1], {2, 1}, {1, 5});
+  expect_tensor((*out)[2], {2, 3}, {-2, 3, -4, 6, -7, 8});
+}
+
+TEST(Executor, OutputMayBeAnInputOrAParam) {
+  Graph g;
+  g.name = "passthrough";
+  ValueId x = g.add_value("x", f32({2}), ValueKind::Input);
+  ValueId w = g.add_value("w", f32({2}), ValueKind::Param);
+  g.outputs = {w, x};
+  auto device = make_reference_device();
+  auto ex = Executor::create(g, {{"w", {7, 8}}}, *device);
+  ASSERT_TRUE(ex.ok()) << ex.error().message;
+  auto out = ex->run({tensor({2}, {1, 2})});
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  expect_tensor((*out)[0], {2}, {7, 8});
+  expect_tensor((*out)[1], {2}, {1, 2});
+}
+
+} // namespace
+} // namespace anet::test
