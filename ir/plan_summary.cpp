@@ -1,0 +1,143 @@
+// Summaries of a plan for `anetc inspect`: what each program takes,
+// returns and computes, what the weights weigh, and how the file is laid
+// out, as text for people and as JSON for scripts.
+
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ir/plan.h"
+
+namespace anet {
+namespace {
+
+// "243.9 MiB", "512 B".
+std::string human_bytes(uint64_t n) {
+  static constexpr const char *kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  size_t unit = 0;
+  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  std::ostringstream os;
+  if (unit == 0)
+    os << n << " B";
+  else
+    os << std::fixed << std::setprecision(1) << v << ' ' << kUnits[unit];
+  return os.str();
+}
+
+nlohmann::json typed_names_json(const std::vector<TypedName> &values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const TypedName &v : values)
+    out.push_back({{"name", v.name}, {"type", to_string(v.type)}, {"shape", v.type.shape}});
+  return out;
+}
+
+} // namespace
+
+PlanSummary summarize(const Plan &plan) {
+  PlanSummary s;
+  s.producer_version = plan.producer_version;
+  s.source_name = plan.source_name;
+  for (const auto &[name, g] : plan.programs) {
+    ProgramSummary p;
+    p.name = name;
+    p.node_count = static_cast<int64_t>(g.nodes.size());
+    p.param_count = static_cast<int64_t>(g.params().size());
+    for (const Node &n : g.nodes)
+      ++p.op_counts[std::string(op_name(n.op))];
+    for (ValueId v : g.inputs)
+      p.inputs.push_back({g.value(v).name, g.type(v)});
+    for (ValueId v : g.outputs)
+      p.outputs.push_back({g.value(v).name, g.type(v)});
+    s.programs.push_back(std::move(p));
+  }
+  for (const auto &[name, data] : plan.weights) {
+    ++s.weight_tensors;
+    s.weight_elements += static_cast<int64_t>(data.size());
+  }
+  s.weight_bytes = s.weight_elements * static_cast<int64_t>(sizeof(float));
+  s.sections = plan_sections(plan, s.file_bytes);
+  s.preprocess = plan.preprocess;
+  s.class_count = static_cast<int64_t>(plan.class_names.size());
+  s.onnx_bytes = plan.onnx_model.size();
+  return s;
+}
+
+std::string summary_text(const PlanSummary &s) {
+  std::ostringstream os;
+  os << "anet plan, format version " << s.format_version << ", written by anet "
+     << s.producer_version << ", compiled from "
+     << (s.source_name.empty() ? "(unnamed)" : s.source_name) << '\n';
+  for (const ProgramSummary &p : s.programs) {
+    os << "program " << p.name << ": " << p.node_count << " nodes, " << p.param_count
+       << " parameters\n";
+    for (const TypedName &v : p.inputs)
+      os << "  input  " << v.name << ' ' << to_string(v.type) << '\n';
+    for (const TypedName &v : p.outputs)
+      os << "  output " << v.name << ' ' << to_string(v.type) << '\n';
+    os << "  ops:";
+    for (const auto &[op, count] : p.op_counts)
+      os << ' ' << op << " x" << count;
+    os << '\n';
+  }
+  os << "weights: " << s.weight_tensors << " tensors, " << s.weight_elements << " values ("
+     << human_bytes(static_cast<uint64_t>(s.weight_bytes)) << ")\n";
+  const Preprocess &pp = s.preprocess;
+  os << "preprocess: resize " << pp.resize << ", ";
+  if (!pp.mean_image.empty()) {
+    os << "mean image of " << pp.mean_image.size() << " values";
+  } else if (!pp.mean.empty()) {
+    os << "mean [";
+    for (size_t i = 0; i < pp.mean.size(); ++i)
+      os << (i ? ", " : "") << pp.mean[i];
+    os << ']';
+  } else {
+    os << "no mean";
+  }
+  os << ", scale " << pp.scale << '\n';
+  os << "classes: " << (s.class_count ? std::to_string(s.class_count) + " names" : "none")
+     << "; original ONNX model: " << human_bytes(s.onnx_bytes) << '\n';
+  os << "file: " << s.file_bytes << " bytes (" << human_bytes(s.file_bytes) << ") in "
+     << s.sections.size() << " sections\n";
+  for (const SectionSummary &sec : s.sections) {
+    std::string name = sec.tag + (sec.label.empty() ? "" : " " + sec.label);
+    os << "  " << std::left << std::setw(20) << name << ' ' << sec.payload_bytes << " bytes\n";
+  }
+  return os.str();
+}
+
+nlohmann::json summary_json(const PlanSummary &s) {
+  nlohmann::json programs = nlohmann::json::array();
+  for (const ProgramSummary &p : s.programs)
+    programs.push_back({{"name", p.name},
+                        {"nodes", p.node_count},
+                        {"parameters", p.param_count},
+                        {"ops", p.op_counts},
+                        {"inputs", typed_names_json(p.inputs)},
+                        {"outputs", typed_names_json(p.outputs)}});
+  nlohmann::json sections = nlohmann::json::array();
+  for (const SectionSummary &sec : s.sections)
+    sections.push_back({{"tag", sec.tag}, {"label", sec.label}, {"bytes", sec.payload_bytes}});
+  return {
+      {"format_version", s.format_version},
+      {"producer_version", s.producer_version},
+      {"source_name", s.source_name},
+      {"programs", programs},
+      {"weights",
+       {{"tensors", s.weight_tensors}, {"values", s.weight_elements}, {"bytes", s.weight_bytes}}},
+      {"preprocess",
+       {{"resize", s.preprocess.resize},
+        {"mean", s.preprocess.mean},
+        {"mean_image_values", s.preprocess.mean_image.size()},
+        {"scale", s.preprocess.scale}}},
+      {"class_count", s.class_count},
+      {"onnx_bytes", s.onnx_bytes},
+      {"file_bytes", s.file_bytes},
+      {"sections", sections},
+  };
+}
+
+} // namespace anet
