@@ -41,26 +41,26 @@ inline bool is_activation_op(OpKind op) {
   return op == OpKind::Relu || op == OpKind::Sigmoid || op == OpKind::Tanh || op == OpKind::Clip;
 }
 
-/// The activation a standalone unary node computes (Relu, Clip, ...).
-inline Activation activation_of_op(const Node &n) {
-  Activation a{n.op};
-  if (n.op == OpKind::Clip) {
-    a.min = n.attrs.f("min");
-    a.max = n.attrs.f("max");
+/// The activation a standalone unary node of op `op` computes.
+inline Activation activation_of_op(OpKind op, const Attrs &attrs) {
+  Activation a{op};
+  if (op == OpKind::Clip) {
+    a.min = attrs.f("min");
+    a.max = attrs.f("max");
   }
   return a;
 }
 
-/// The epilogue activation of a fused node, or nullopt when it has none.
-/// Assumes a verified node.
-inline std::optional<Activation> fused_activation(const Node &n) {
-  const std::string *name = n.attrs.get_if<std::string>("activation");
+/// The epilogue activation of a fused node, from its attributes, or nullopt
+/// when it has none. Assumes a verified node.
+inline std::optional<Activation> fused_activation(const Attrs &attrs) {
+  const std::string *name = attrs.get_if<std::string>("activation");
   if (!name)
     return std::nullopt;
   Activation a{*op_from_name(*name)};
   if (a.op == OpKind::Clip) {
-    a.min = n.attrs.f("activation_min");
-    a.max = n.attrs.f("activation_max");
+    a.min = attrs.f("activation_min");
+    a.max = attrs.f("activation_max");
   }
   return a;
 }

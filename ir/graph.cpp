@@ -75,6 +75,13 @@ std::string Graph::unique_value_name(const std::string &stem) const {
   }
 }
 
+void Graph::rename_value(ValueId id, std::string new_name) {
+  [[maybe_unused]] bool inserted = by_name_.emplace(new_name, id).second;
+  assert(inserted && "value names must be unique");
+  by_name_.erase(value(id).name);
+  value(id).name = std::move(new_name);
+}
+
 void Graph::replace_uses(ValueId from, ValueId to) {
   for (Node &n : nodes)
     for (ValueId &v : n.inputs)
@@ -98,6 +105,7 @@ void Graph::compact() {
   std::vector<ValueId> remap(values.size(), -1);
   std::vector<Value> kept;
   std::map<ValueId, std::vector<float>> kept_constants;
+  std::map<ValueId, ParamSlice> kept_slices;
   by_name_.clear();
   for (size_t i = 0; i < values.size(); ++i) {
     if (!used[i])
@@ -107,6 +115,8 @@ void Graph::compact() {
     by_name_.emplace(values[i].name, id);
     if (auto it = constants.find(static_cast<ValueId>(i)); it != constants.end())
       kept_constants.emplace(id, std::move(it->second));
+    if (auto it = param_slices.find(static_cast<ValueId>(i)); it != param_slices.end())
+      kept_slices.emplace(id, std::move(it->second));
     kept.push_back(std::move(values[i]));
   }
   auto renumber = [&](ValueId &v) { v = remap[static_cast<size_t>(v)]; };
@@ -118,6 +128,7 @@ void Graph::compact() {
   std::for_each(outputs.begin(), outputs.end(), renumber);
   values = std::move(kept);
   constants = std::move(kept_constants);
+  param_slices = std::move(kept_slices);
 }
 
 } // namespace anet

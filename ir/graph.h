@@ -47,6 +47,17 @@ struct Node {
 /// Parameter data by name: shared by all programs of a plan.
 using WeightStore = std::map<std::string, std::vector<float>>;
 
+/// A parameter that is a slice of a stored weight: partitioning gives each
+/// device its share of a layer's weights as a param of its own, while the
+/// plan and checkpoints keep the whole weight under its original name.
+struct ParamSlice {
+  std::string source; ///< the weight's name in the WeightStore
+  Shape source_shape; ///< the whole weight's shape
+  int64_t axis = 0;   ///< the sliced axis
+  int64_t offset = 0; ///< first index along axis; the length is the param's dim
+  bool operator==(const ParamSlice &) const = default;
+};
+
 class Graph {
 public:
   std::string name;
@@ -55,6 +66,12 @@ public:
   std::vector<ValueId> inputs;  ///< kind Input, in call order
   std::vector<ValueId> outputs; ///< what a run returns, in order
   std::map<ValueId, std::vector<float>> constants; ///< data of kind Constant
+  std::map<ValueId, ParamSlice> param_slices;      ///< params that slice a stored weight
+  /// Set by insert-transfers: from then on a node reads only values on its
+  /// own device (graph inputs live on device 0; params and constants are
+  /// resident on every device that reads them), and Transfer nodes move the
+  /// rest. The verifier checks this once it is set.
+  bool explicit_transfers = false;
 
   /// Adds a value; names must be unique (asserted).
   ValueId add_value(std::string name, TensorType type, ValueKind kind);
@@ -76,6 +93,8 @@ public:
   /// A name not used by any value yet, built from `stem`.
   std::string unique_value_name(const std::string &stem) const;
 
+  /// Renames a value; `new_name` must be unused (asserted).
+  void rename_value(ValueId id, std::string new_name);
   /// Makes every node input and graph output that reads `from` read `to`.
   void replace_uses(ValueId from, ValueId to);
   /// Drops values that no node, graph input or graph output refers to
@@ -91,5 +110,10 @@ private:
 /// types (by re-running each shape rule and comparing), constant sizes.
 /// The error names the node and op.
 Status verify(const Graph &g);
+
+/// The placement part of verify(), for graphs with explicit transfers:
+/// every node reads values on its own device, except Transfer nodes, which
+/// read from another; graph outputs end on device 0.
+Status verify_placement(const Graph &g);
 
 } // namespace anet

@@ -52,7 +52,7 @@ template <class... Parts> Error error_at(Pos p, const Parts &...parts) {
 
 bool is_word_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '+' || c == '/' || c == '-';
+         c == '.' || c == '+' || c == '/' || c == '-' || c == '@';
 }
 
 std::string describe(const Token &t) {
@@ -243,6 +243,7 @@ struct Declaration {
   ValueKind kind = ValueKind::Input;
   NameRef name;
   TensorType type;
+  std::optional<ParamSlice> slice; ///< `from "w" [shape] axis A offset O`
   std::optional<std::vector<float>> data;
   Pos data_pos;
 };
@@ -272,6 +273,7 @@ struct GraphText {
   std::optional<std::vector<NameRef>> inputs;
   Pos inputs_pos;
   std::vector<NameRef> outputs;
+  bool explicit_transfers = false;
   Pos end_pos;
 };
 
@@ -306,6 +308,10 @@ public:
         take();
         ANET_ASSIGN_OR_RETURN(NameRef out, name_ref());
         g.outputs.push_back(std::move(out));
+      } else if (t.text == "transfers") {
+        take();
+        ANET_RETURN_IF_ERR(keyword("explicit"));
+        g.explicit_transfers = true;
       } else if (t.text == "inputs") {
         if (g.inputs)
           return error_at(t.pos, "'inputs' given twice");
@@ -341,6 +347,30 @@ private:
     return true;
   }
   bool is_word(std::string_view w) const { return peek().kind == Tok::Word && peek().text == w; }
+
+  Status keyword(std::string_view w) {
+    if (!is_word(w))
+      return error_at(peek().pos, "expected '", w, "', found ", describe(peek()));
+    take();
+    return {};
+  }
+
+  // `from "source" [shape] axis A offset O` after a param's type.
+  Expected<ParamSlice> param_slice() {
+    ParamSlice ps;
+    ANET_ASSIGN_OR_RETURN(ps.source, word_or_string("the sliced weight's name"));
+    Pos shape_pos = peek().pos;
+    ANET_ASSIGN_OR_RETURN(AttrValue shape, attr_list(false));
+    const auto *dims = std::get_if<std::vector<int64_t>>(&shape);
+    if (!dims)
+      return error_at(shape_pos, "the sliced weight's shape must be a list of integers");
+    ps.source_shape = *dims;
+    ANET_RETURN_IF_ERR(keyword("axis"));
+    ANET_ASSIGN_OR_RETURN(ps.axis, integer("the sliced axis"));
+    ANET_RETURN_IF_ERR(keyword("offset"));
+    ANET_ASSIGN_OR_RETURN(ps.offset, integer("the slice's offset"));
+    return ps;
+  }
 
   Status expect(Tok kind, const char *what) {
     if (peek().kind != kind)
@@ -420,6 +450,10 @@ private:
     ANET_ASSIGN_OR_RETURN(d.name, name_ref());
     ANET_RETURN_IF_ERR(expect(Tok::Colon, "':' and a type"));
     ANET_ASSIGN_OR_RETURN(d.type, type());
+    if (d.kind == ValueKind::Param && is_word("from")) {
+      take();
+      ANET_ASSIGN_OR_RETURN(d.slice, param_slice());
+    }
     if (d.kind != ValueKind::Constant) {
       if (peek().kind == Tok::Equals)
         return error_at(peek().pos, "only a const has data");
@@ -588,7 +622,10 @@ public:
       ValueId id = g.add_value(s.name, *s.type, s.kind);
       if (s.data)
         g.constants.emplace(id, std::move(*s.data));
+      if (s.slice)
+        g.param_slices.emplace(id, std::move(*s.slice));
     }
+    g.explicit_transfers = text_.explicit_transfers;
     for (Node &n : nodes_)
       g.add_node(std::move(n));
     if (text_.inputs) {
@@ -623,6 +660,7 @@ private:
     Pos pos;
     std::optional<TensorType> type;
     std::optional<std::vector<float>> data;
+    std::optional<ParamSlice> slice;
     int producer = -1; ///< index of the defining node statement, for activations
   };
 
@@ -635,6 +673,7 @@ private:
         Symbol &s = symbols_.back();
         s.kind = d->kind;
         s.type = d->type;
+        s.slice = d->slice;
         if (d->data) {
           if (static_cast<int64_t>(d->data->size()) != d->type.numel())
             return error_at(d->data_pos, "constant '%", name_text(d->name.name), "' has ",
@@ -668,7 +707,7 @@ private:
     if (auto [it, inserted] = ids_.emplace(ref.name, id); !inserted)
       return error_at(ref.pos, "'%", name_text(ref.name), "' is already defined at line ",
                       symbols_[static_cast<size_t>(it->second)].pos.line);
-    symbols_.push_back(Symbol{ref.name, ValueKind::Activation, ref.pos, {}, {}, -1});
+    symbols_.push_back(Symbol{ref.name, ValueKind::Activation, ref.pos, {}, {}, {}, -1});
     return {};
   }
 

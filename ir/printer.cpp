@@ -18,7 +18,7 @@ namespace {
 
 bool is_bare_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '+' || c == '/' || c == '-';
+         c == '.' || c == '+' || c == '/' || c == '-' || c == '@';
 }
 
 void print_type(std::ostream &os, const TensorType &t) { os << to_string(t); }
@@ -64,6 +64,11 @@ void print_declaration(std::ostream &os, const Graph &g, ValueId id) {
   print_value_ref(os, g, id);
   os << ": ";
   print_type(os, v.type);
+  if (auto slice = g.param_slices.find(id); slice != g.param_slices.end()) {
+    const ParamSlice &ps = slice->second;
+    os << " from " << quote_string(ps.source) << ' ' << shape_string(ps.source_shape) << " axis "
+       << ps.axis << " offset " << ps.offset;
+  }
   if (v.kind == ValueKind::Constant) {
     if (auto it = g.constants.find(id); it != g.constants.end()) {
       os << " = [";
@@ -228,6 +233,8 @@ void print_graph(std::ostream &os, const Graph &g) {
     }
     os << '\n';
   }
+  if (g.explicit_transfers)
+    os << "  transfers explicit\n";
   for (ValueId v : g.outputs) {
     os << "  output ";
     print_value_ref(os, g, v);

@@ -12,7 +12,11 @@
 ///     output %a
 ///   }
 ///
-/// Names outside [A-Za-z0-9_.+/-] are quoted (%"conv1/w:0"); floats always
+/// A partitioned program adds `from "w" [shape] axis A offset O` after a
+/// param that slices a stored weight, and `transfers explicit` once
+/// insert-transfers has run.
+///
+/// Names outside [A-Za-z0-9_.+/@-] are quoted (%"conv1/w:0"); floats always
 /// carry a '.', an exponent, or are inf/-inf/nan, so int and float
 /// attributes stay apart; an empty float list prints as floats[].
 
@@ -35,7 +39,7 @@ std::string print_graph(const Graph &g);
 std::string format_float(float f);
 /// `s` in double quotes, with \" \\ \n \r \t and \xHH escapes.
 std::string quote_string(std::string_view s);
-/// `s` bare when it is a non-empty run of [A-Za-z0-9_.+/-], else quoted.
+/// `s` bare when it is a non-empty run of [A-Za-z0-9_.+/@-], else quoted.
 std::string name_text(std::string_view s);
 
 } // namespace anet

@@ -479,4 +479,9 @@ Result shape_Pad(const Node &n, const Types &in) {
   return one(out);
 }
 
+// Transfer: no attributes other than optional `kind` (copy, gather, halo,
+// scatter: for reports). Copies its input, which lives on another logical
+// device, to the node's device.
+Result shape_Transfer(const Node &n, const Types &in) { return same_as_input(n, in); }
+
 } // namespace anet

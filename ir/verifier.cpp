@@ -8,6 +8,35 @@
 
 namespace anet {
 
+Status verify_placement(const Graph &g) {
+  std::vector<NodeId> producer = g.producers();
+  auto device_of = [&](ValueId v) -> int {
+    NodeId p = producer[static_cast<size_t>(v)];
+    if (p >= 0)
+      return g.nodes[static_cast<size_t>(p)].device;
+    return g.value(v).kind == ValueKind::Input ? 0 : -1; // -1: resident everywhere
+  };
+  for (const Node &node : g.nodes) {
+    for (ValueId v : node.inputs) {
+      int d = device_of(v);
+      bool remote = d >= 0 && d != node.device;
+      if (node.op == OpKind::Transfer && !remote)
+        return make_error(ExitCode::InvalidModel, "node '", node.name,
+                          "' (Transfer): its input '", g.value(v).name,
+                          "' is already on device ", node.device);
+      if (node.op != OpKind::Transfer && remote)
+        return make_error(ExitCode::InvalidModel, "node '", node.name, "' (",
+                          op_name(node.op), ") on device ", node.device, " reads '",
+                          g.value(v).name, "' from device ", d, " without a transfer");
+    }
+  }
+  for (ValueId v : g.outputs)
+    if (device_of(v) > 0)
+      return make_error(ExitCode::InvalidModel, "graph output '", g.value(v).name,
+                        "' is on device ", device_of(v), ", not device 0");
+  return {};
+}
+
 Status verify(const Graph &g) {
   auto fail = [](auto &&...parts) { return make_error(ExitCode::InvalidModel, parts...); };
   auto n_values = static_cast<ValueId>(g.values.size());
@@ -67,6 +96,23 @@ Status verify(const Graph &g) {
                     to_string(g.type(node.outputs[i])), " but the op computes ",
                     to_string(out_types[i]));
   }
+  for (const auto &[id, slice] : g.param_slices) {
+    if (id < 0 || id >= n_values || g.value(id).kind != ValueKind::Param)
+      return fail("param slice #", id, " is not a param");
+    const Shape &s = g.type(id).shape;
+    bool fits = s.size() == slice.source_shape.size() && slice.axis >= 0 &&
+                slice.axis < static_cast<int64_t>(s.size()) && slice.offset >= 0;
+    for (size_t d = 0; fits && d < s.size(); ++d)
+      fits = static_cast<int64_t>(d) == slice.axis
+                 ? slice.offset + s[d] <= slice.source_shape[d]
+                 : s[d] == slice.source_shape[d];
+    if (!fits)
+      return fail("param '", g.value(id).name, "' ", shape_string(s), " is not a slice of '",
+                  slice.source, "' ", shape_string(slice.source_shape), " along axis ",
+                  slice.axis, " at ", slice.offset);
+  }
+  if (g.explicit_transfers)
+    ANET_RETURN_IF_ERR(verify_placement(g));
   if (g.outputs.empty())
     return fail("graph '", g.name, "' has no outputs");
   for (ValueId v : g.outputs) {

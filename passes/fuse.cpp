@@ -46,6 +46,8 @@ public:
     }
     size_t i = 0;
     std::erase_if(g.nodes, [&](const Node &) { return removed[i++]; });
+    if (changed)
+      g.compact(); // the producers' old outputs are orphaned
     return changed;
   }
 };

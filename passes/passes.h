@@ -18,6 +18,13 @@ std::unique_ptr<Pass> make_canonicalise_pass();
 /// Gemm or MatMul that feeds them, as the op table's fusion kinds allow.
 std::unique_ptr<Pass> make_fuse_pass();
 
+/// partition: splits the program over PassContext::devices logical
+/// devices, by the paper's model parallelism or by batch (data).
+std::unique_ptr<Pass> make_partition_pass();
+/// insert-transfers: a Transfer node wherever a node reads a value that
+/// lives on another device; marks the graph's transfers explicit.
+std::unique_ptr<Pass> make_insert_transfers_pass();
+
 /// The passes of an inference plan, in order (passes/pipelines.cpp says why).
 Pipeline inference_pipeline();
 

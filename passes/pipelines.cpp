@@ -13,6 +13,12 @@ Pipeline inference_pipeline() {
   // Fusion last among the rewrites: it changes node boundaries, which
   // partitioning and memory planning then take as given.
   p.push_back({make_fuse_pass(), "folds activations into Conv/Gemm epilogues"});
+  // Partitioning sees fused nodes, so a layer and its activation stay on
+  // one device; it may leave cross-device reads behind...
+  p.push_back({make_partition_pass(), "splits layers over the logical devices"});
+  // ...which become explicit Transfer nodes here, before anything plans
+  // memory or order per device.
+  p.push_back({make_insert_transfers_pass(), "makes every device crossing a Transfer node"});
   return p;
 }
 

@@ -36,6 +36,15 @@ public:
   /// Number of floats.
   int64_t numel() const { return numel_; }
 
+  /// A non-owning view of `numel` floats from `offset` on, on the same
+  /// device (a value inside an arena).
+  Buffer view(int64_t offset, int64_t numel) const {
+    Buffer b;
+    b.data_ = data_ + offset;
+    b.numel_ = numel;
+    return b;
+  }
+
 private:
   void release();
 

@@ -1,69 +1,216 @@
 // The executor (see executor.h): binds a verified program to device memory
 // and compiled kernels once, then runs it any number of times.
+//
+// Concurrency: each logical device (a lane) runs its nodes in graph order on
+// a thread of its own. Values on one device are produced and consumed in
+// that order, so the only waits are Transfer nodes, which block until the
+// value they copy is ready on its device. The memory plan keeps every value
+// another device copies alive to the end of the run, so no device can
+// overwrite a value before its copy has been made.
 
 #include "runtime/executor.h"
 
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
 namespace anet {
 
+struct Executor::Sync {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<bool> ready; ///< per value
+  bool failed = false;
+};
+
+Executor::Executor() : sync_(std::make_unique<Sync>()) {}
+Executor::Executor(Executor &&) noexcept = default;
+Executor &Executor::operator=(Executor &&) noexcept = default;
 Executor::~Executor() = default;
+
+namespace {
+
+// The data of a param: the stored weight, or for a partitioned weight the
+// slice of it this device holds.
+Expected<std::vector<float>> param_data(const Graph &g, ValueId id, const WeightStore &weights) {
+  const Value &v = g.value(id);
+  auto slice = g.param_slices.find(id);
+  const std::string &source = slice == g.param_slices.end() ? v.name : slice->second.source;
+  auto it = weights.find(source);
+  if (it == weights.end())
+    return make_error(ExitCode::IncompatiblePlan, "program '", g.name, "': weight '", source,
+                      "' (", to_string(v.type), ") is missing from the weight store");
+  const std::vector<float> &data = it->second;
+  if (slice == g.param_slices.end()) {
+    if (static_cast<int64_t>(data.size()) != v.type.numel())
+      return make_error(ExitCode::IncompatiblePlan, "program '", g.name, "': weight '", v.name,
+                        "' has ", data.size(), " elements, its type ", to_string(v.type),
+                        " needs ", v.type.numel());
+    return data;
+  }
+  const ParamSlice &s = slice->second;
+  TensorType whole{DType::F32, s.source_shape};
+  if (static_cast<int64_t>(data.size()) != whole.numel())
+    return make_error(ExitCode::IncompatiblePlan, "program '", g.name, "': weight '", source,
+                      "' has ", data.size(), " elements, the program slices it as ",
+                      to_string(whole));
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < whole.rank(); ++d) {
+    if (d < s.axis)
+      outer *= whole.shape[static_cast<size_t>(d)];
+    if (d > s.axis)
+      inner *= whole.shape[static_cast<size_t>(d)];
+  }
+  int64_t dim = whole.shape[static_cast<size_t>(s.axis)];
+  int64_t len = v.type.shape[static_cast<size_t>(s.axis)];
+  std::vector<float> part;
+  part.reserve(static_cast<size_t>(v.type.numel()));
+  for (int64_t o = 0; o < outer; ++o) {
+    auto first = data.begin() + (o * dim + s.offset) * inner;
+    part.insert(part.end(), first, first + len * inner);
+  }
+  return part;
+}
+
+} // namespace
 
 Expected<Executor> Executor::create(const Graph &program, const WeightStore &weights,
                                     Device &device) {
+  Device *one[] = {&device};
+  return create(program, weights, one);
+}
+
+Expected<Executor> Executor::create(const Graph &program, const WeightStore &weights,
+                                    std::span<Device *const> devices) {
+  assert(!devices.empty() && "an executor needs a device");
   ANET_RETURN_IF_ERR(verify(program));
   Executor ex;
-  ex.device_ = &device;
   ex.program_name_ = program.name;
+  ex.memory_ = plan_memory(program);
+  ANET_RETURN_IF_ERR(check_memory_plan(program, ex.memory_));
 
-  // 1. One buffer per value.
-  for (const Value &v : program.values) {
-    auto buffer = device.allocate(v.type.numel());
-    if (!buffer)
-      return with_context(std::move(buffer).take_error(), "value '" + v.name + "'");
-    ex.buffers_.push_back(std::move(*buffer));
+  // 1. An arena per logical device.
+  for (size_t d = 0; d < ex.memory_.arena_bytes.size(); ++d) {
+    Lane lane;
+    lane.device = devices[d % devices.size()];
+    auto arena = lane.device->allocate(std::max<int64_t>(ex.memory_.arena_bytes[d] / 4, 1));
+    if (!arena)
+      return with_context(std::move(arena).take_error(),
+                          "arena of logical device " + std::to_string(d));
+    lane.arena = std::move(*arena);
+    ex.lanes_.push_back(std::move(lane));
   }
 
-  // 2. Parameters from the weight store, constants from the graph.
-  for (ValueId id = 0; id < static_cast<ValueId>(program.values.size()); ++id) {
-    const Value &v = program.value(id);
-    const Buffer &buffer = ex.buffers_[static_cast<size_t>(id)];
-    if (v.kind == ValueKind::Constant) {
-      ANET_RETURN_IF_ERR(device.copy_in(buffer, program.constants.at(id)));
-      continue;
+  // 2. Where every value lives, for the kernels on each device: arena
+  // values at their planned offsets; params and constants copied to each
+  // device that reads them.
+  std::map<std::pair<ValueId, int>, size_t> resident_at; // -> index in resident_
+  auto address = [&](ValueId v, int lane) -> Expected<float *> {
+    const Value &val = program.value(v);
+    if (val.kind == ValueKind::Input || val.kind == ValueKind::Activation) {
+      const Lane &home = ex.lanes_[static_cast<size_t>(ex.memory_.device[static_cast<size_t>(v)])];
+      return home.arena.data() + ex.memory_.offset[static_cast<size_t>(v)] / 4;
     }
-    if (v.kind != ValueKind::Param)
-      continue;
-    auto it = weights.find(v.name);
-    if (it == weights.end())
-      return make_error(ExitCode::IncompatiblePlan, "program '", program.name, "': weight '",
-                        v.name, "' (", to_string(v.type), ") is missing from the weight store");
-    if (static_cast<int64_t>(it->second.size()) != v.type.numel())
-      return make_error(ExitCode::IncompatiblePlan, "program '", program.name, "': weight '",
-                        v.name, "' has ", it->second.size(), " elements, its type ",
-                        to_string(v.type), " needs ", v.type.numel());
-    ANET_RETURN_IF_ERR(device.copy_in(buffer, it->second));
-  }
+    auto key = std::make_pair(v, lane);
+    if (auto it = resident_at.find(key); it != resident_at.end())
+      return ex.resident_[it->second].data();
+    Device &dev = *ex.lanes_[static_cast<size_t>(lane)].device;
+    auto buffer = dev.allocate(val.type.numel());
+    if (!buffer)
+      return with_context(std::move(buffer).take_error(), "value '" + val.name + "'");
+    if (val.kind == ValueKind::Constant) {
+      ANET_RETURN_IF_ERR(dev.copy_in(*buffer, program.constants.at(v)));
+    } else {
+      ANET_ASSIGN_OR_RETURN(std::vector<float> data, param_data(program, v, weights));
+      ANET_RETURN_IF_ERR(dev.copy_in(*buffer, data));
+    }
+    resident_at[key] = ex.resident_.size();
+    ex.resident_.push_back(std::move(*buffer));
+    return ex.resident_.back().data();
+  };
 
-  // 3. A kernel per node, wired to the buffers of its operands.
+  // 3. A kernel per node, on its device's lane, wired to its operands.
+  std::vector<bool> awaited(program.values.size(), false);
+  for (const Node &node : program.nodes)
+    if (node.op == OpKind::Transfer)
+      awaited[static_cast<size_t>(node.inputs[0])] = true;
   for (NodeId id = 0; id < static_cast<NodeId>(program.nodes.size()); ++id) {
     const Node &node = program.nodes[static_cast<size_t>(id)];
+    Lane &lane = ex.lanes_[static_cast<size_t>(node.device)];
     Step step;
     step.where = "node '" + node.name + "' (" + std::string(op_name(node.op)) + ")";
-    auto kernel = device.compile(program, id);
+    auto kernel = lane.device->compile(program, id);
     if (!kernel)
-      return with_context(std::move(kernel).take_error(), "device '" + device.name() + "'");
+      return with_context(std::move(kernel).take_error(), "device '" + lane.device->name() + "'");
     step.kernel = std::move(*kernel);
-    for (ValueId v : node.inputs)
-      step.inputs.push_back(ex.buffers_[static_cast<size_t>(v)].data());
-    for (ValueId v : node.outputs)
-      step.outputs.push_back(ex.buffers_[static_cast<size_t>(v)].data());
-    ex.steps_.push_back(std::move(step));
+    for (ValueId v : node.inputs) {
+      ANET_ASSIGN_OR_RETURN(float *p, address(v, node.device));
+      step.inputs.push_back(p);
+    }
+    for (ValueId v : node.outputs) {
+      ANET_ASSIGN_OR_RETURN(float *p, address(v, node.device));
+      step.outputs.push_back(p);
+      if (awaited[static_cast<size_t>(v)])
+        step.signals.push_back(v);
+    }
+    if (node.op == OpKind::Transfer)
+      step.waits_for = node.inputs[0];
+    lane.steps.push_back(std::move(step));
   }
+  ex.sync_->ready.assign(program.values.size(), false);
 
+  auto port = [&](ValueId v) {
+    int lane = std::max(ex.memory_.device[static_cast<size_t>(v)], 0);
+    const Value &val = program.value(v);
+    Buffer view;
+    if (val.kind == ValueKind::Input || val.kind == ValueKind::Activation)
+      view = ex.lanes_[static_cast<size_t>(lane)].arena.view(
+          ex.memory_.offset[static_cast<size_t>(v)] / 4, val.type.numel());
+    return Port{val.name, val.type, lane, std::move(view)};
+  };
   for (ValueId v : program.inputs)
-    ex.inputs_.push_back(Port{v, program.value(v).name, program.type(v)});
-  for (ValueId v : program.outputs)
-    ex.outputs_.push_back(Port{v, program.value(v).name, program.type(v)});
+    ex.inputs_.push_back(port(v));
+  for (ValueId v : program.outputs) {
+    Port p = port(v);
+    if (program.value(v).kind == ValueKind::Param || program.value(v).kind == ValueKind::Constant) {
+      ANET_RETURN_IF_ERR(address(v, 0));
+      p.view = ex.resident_[resident_at.at({v, 0})].view(0, p.type.numel());
+    }
+    ex.outputs_.push_back(std::move(p));
+  }
   return ex;
+}
+
+Status Executor::run_lane(Lane &lane) {
+  Sync &sync = *sync_;
+  for (Step &step : lane.steps) {
+    if (step.waits_for >= 0) {
+      std::unique_lock lock(sync.mutex);
+      sync.changed.wait(lock, [&] {
+        return sync.ready[static_cast<size_t>(step.waits_for)] || sync.failed;
+      });
+      if (sync.failed)
+        return {}; // another lane failed; its error is the one reported
+    }
+    Status status = step.kernel->run(step.inputs, step.outputs);
+    if (status && !step.signals.empty())
+      status = lane.device->synchronize();
+    if (!status) {
+      std::lock_guard lock(sync.mutex);
+      sync.failed = true;
+      sync.changed.notify_all();
+      return with_context(std::move(status).take_error(), step.where);
+    }
+    if (!step.signals.empty()) {
+      std::lock_guard lock(sync.mutex);
+      for (ValueId v : step.signals)
+        sync.ready[static_cast<size_t>(v)] = true;
+      sync.changed.notify_all();
+    }
+  }
+  return lane.device->synchronize();
 }
 
 Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
@@ -80,20 +227,30 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
       return make_error(ExitCode::Usage, "program '", program_name_, "': input '", port.name,
                         "' of type ", to_string(t.type), " holds ", t.data.size(),
                         " elements instead of ", t.type.numel());
-    ANET_RETURN_IF_ERR(device_->copy_in(buffers_[static_cast<size_t>(port.value)], t.data));
+    ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(port.lane)].device->copy_in(port.view, t.data));
   }
 
-  for (Step &step : steps_) {
-    Status status = step.kernel->run(step.inputs, step.outputs);
-    if (!status)
-      return with_context(std::move(status).take_error(), step.where);
+  std::fill(sync_->ready.begin(), sync_->ready.end(), false);
+  sync_->failed = false;
+  std::vector<Status> results(lanes_.size());
+  if (lanes_.size() == 1) {
+    results[0] = run_lane(lanes_[0]);
+  } else {
+    std::vector<std::thread> threads;
+    for (size_t d = 1; d < lanes_.size(); ++d)
+      threads.emplace_back([this, &results, d] { results[d] = run_lane(lanes_[d]); });
+    results[0] = run_lane(lanes_[0]);
+    for (std::thread &t : threads)
+      t.join();
   }
-  ANET_RETURN_IF_ERR(device_->synchronize());
+  for (Status &s : results)
+    if (!s)
+      return std::move(s).take_error();
 
   std::vector<Tensor> outputs;
   for (const Port &port : outputs_) {
     Tensor t(port.type);
-    ANET_RETURN_IF_ERR(device_->copy_out(buffers_[static_cast<size_t>(port.value)], t.data));
+    ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(port.lane)].device->copy_out(port.view, t.data));
     outputs.push_back(std::move(t));
   }
   return outputs;

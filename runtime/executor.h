@@ -1,16 +1,20 @@
 #pragma once
-/// The executor: runs one program (an ir::Graph entry point) on one device.
-/// create() compiles every node, allocates one buffer per value and binds
-/// parameters and constants once; run() copies the inputs in, launches the
-/// kernels in the graph's order and copies the outputs out. Buffers are
-/// reused by every run (memory planning is a later pass).
+/// The executor: runs one program (an ir::Graph entry point) on one or more
+/// logical devices. create() plans memory (ir/memory_plan.h: one arena per
+/// logical device), binds parameters (slicing partitioned weights out of
+/// the weight store) and constants to every device that reads them, and
+/// compiles every node for its device. run() copies the inputs in, runs each
+/// logical device's nodes in order on a thread of its own, with Transfer
+/// nodes waiting for the values they copy, and copies the outputs out.
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "ir/error.h"
 #include "ir/graph.h"
+#include "ir/memory_plan.h"
 #include "ir/tensor.h"
 #include "runtime/device.h"
 
@@ -18,10 +22,16 @@ namespace anet {
 
 class Executor {
 public:
-  /// Verifies `program`, compiles every node for `device` and binds
-  /// parameter data from `weights` by value name. A missing or wrongly sized
-  /// weight is an ExitCode::IncompatiblePlan error naming it. `device` must
-  /// outlive the Executor; `program` and `weights` need not.
+  /// Verifies `program`, plans its memory, compiles every node for the
+  /// device its logical device maps to (logical device d runs on
+  /// devices[d % devices.size()]), and binds parameter data from `weights`
+  /// by name (for a partitioned weight, the slice of the stored one). A
+  /// missing or wrongly sized weight is an ExitCode::IncompatiblePlan error
+  /// naming it. The devices must outlive the Executor; `program` and
+  /// `weights` need not.
+  static Expected<Executor> create(const Graph &program, const WeightStore &weights,
+                                   std::span<Device *const> devices);
+  /// One device for every logical device.
   static Expected<Executor> create(const Graph &program, const WeightStore &weights,
                                    Device &device);
 
@@ -30,8 +40,11 @@ public:
   /// the expected and given types). Returns program.outputs in order.
   Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs);
 
-  Executor(Executor &&) noexcept = default;
-  Executor &operator=(Executor &&) noexcept = default;
+  /// The memory plan the executor allocated from.
+  const MemoryPlan &memory_plan() const { return memory_; }
+
+  Executor(Executor &&) noexcept;
+  Executor &operator=(Executor &&) noexcept;
   Executor(const Executor &) = delete;
   Executor &operator=(const Executor &) = delete;
   ~Executor();
@@ -43,22 +56,34 @@ private:
     std::unique_ptr<Kernel> kernel;
     std::vector<const float *> inputs;
     std::vector<float *> outputs;
+    ValueId waits_for = -1;       ///< Transfer: the remote value it copies
+    std::vector<ValueId> signals; ///< outputs another device waits for
   };
-  /// A program input or output: its value and type.
+  /// What one logical device runs.
+  struct Lane {
+    Device *device = nullptr;
+    Buffer arena;
+    std::vector<Step> steps;
+  };
+  /// A program input or output: where its data lives and its type.
   struct Port {
-    ValueId value;
     std::string name;
     TensorType type;
+    int lane;
+    Buffer view;
   };
+  struct Sync; ///< per-run readiness of values other devices wait for
 
-  Executor() = default;
+  Executor();
+  Status run_lane(Lane &lane);
 
-  Device *device_ = nullptr;
   std::string program_name_;
-  std::vector<Buffer> buffers_; ///< one per value, indexed by ValueId
-  std::vector<Step> steps_;     ///< in the program's node order
+  MemoryPlan memory_;
+  std::vector<Lane> lanes_;
+  std::vector<Buffer> resident_; ///< params and constants, per reading device
   std::vector<Port> inputs_;
   std::vector<Port> outputs_;
+  std::unique_ptr<Sync> sync_;
 };
 
 } // namespace anet

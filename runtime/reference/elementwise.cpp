@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "ir/activation.h"
 #include "runtime/reference/indexing.h"
 #include "runtime/reference/reference.h"
 
@@ -30,21 +31,22 @@ template <class F> void binary(const InViews &in, const OutViews &out, F f) {
 
 } // namespace
 
-void ref_Relu(const Attrs &, const InViews &in, const OutViews &out) {
-  unary(in, out, [](float x) { return x < 0.f ? 0.f : x; });
+// The activations use the one definition that fused epilogues share
+// (ir/activation.h).
+void ref_Relu(const Attrs &attrs, const InViews &in, const OutViews &out) {
+  unary(in, out, activation_of_op(OpKind::Relu, attrs));
 }
 
-void ref_Sigmoid(const Attrs &, const InViews &in, const OutViews &out) {
-  unary(in, out, [](float x) { return 1.f / (1.f + std::exp(-x)); });
+void ref_Sigmoid(const Attrs &attrs, const InViews &in, const OutViews &out) {
+  unary(in, out, activation_of_op(OpKind::Sigmoid, attrs));
 }
 
-void ref_Tanh(const Attrs &, const InViews &in, const OutViews &out) {
-  unary(in, out, [](float x) { return std::tanh(x); });
+void ref_Tanh(const Attrs &attrs, const InViews &in, const OutViews &out) {
+  unary(in, out, activation_of_op(OpKind::Tanh, attrs));
 }
 
 void ref_Clip(const Attrs &attrs, const InViews &in, const OutViews &out) {
-  float lo = attrs.f("min"), hi = attrs.f("max");
-  unary(in, out, [&](float x) { return x < lo ? lo : (x > hi ? hi : x); });
+  unary(in, out, activation_of_op(OpKind::Clip, attrs));
 }
 
 void ref_Identity(const Attrs &, const InViews &in, const OutViews &out) {

@@ -1,5 +1,5 @@
 // Reference kernels of the ops that only move data: Flatten, Reshape,
-// Squeeze and Unsqueeze (row-major copies), Transpose, Concat, Split, Slice
+// Squeeze, Unsqueeze and Transfer (row-major copies), Transpose, Concat, Split, Slice
 // (any step, negative included) and Pad (constant, reflect, edge; negative
 // pads crop).
 
@@ -11,9 +11,11 @@
 namespace anet {
 namespace {
 
-// The row-major data is unchanged; only the shape differs.
+// The row-major data is unchanged; only the shape differs. A memory plan
+// may make the output a view of the input: then there is nothing to copy.
 void copy(const InViews &in, const OutViews &out) {
-  std::copy_n(in[0].data, ref::numel(out[0].shape), out[0].data);
+  if (in[0].data != out[0].data)
+    std::copy_n(in[0].data, ref::numel(out[0].shape), out[0].data);
 }
 
 } // namespace
@@ -22,6 +24,9 @@ void ref_Flatten(const Attrs &, const InViews &in, const OutViews &out) { copy(i
 void ref_Reshape(const Attrs &, const InViews &in, const OutViews &out) { copy(in, out); }
 void ref_Squeeze(const Attrs &, const InViews &in, const OutViews &out) { copy(in, out); }
 void ref_Unsqueeze(const Attrs &, const InViews &in, const OutViews &out) { copy(in, out); }
+// Between host memories a transfer is a copy; devices with their own
+// memory move data with their own transfer kernels.
+void ref_Transfer(const Attrs &, const InViews &in, const OutViews &out) { copy(in, out); }
 
 // Output axis d is input axis perm[d].
 void ref_Transpose(const Attrs &attrs, const InViews &in, const OutViews &out) {

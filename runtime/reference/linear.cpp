@@ -1,12 +1,26 @@
 // Reference kernels of the ops that multiply and accumulate: Conv (2-D, with
 // groups, asymmetric pads, strides, dilations and bias), Gemm, and MatMul
 // (numpy semantics: batch broadcasting and 1-D operands). Sums are float,
-// accumulated in the plain loop order.
+// accumulated in the plain loop order. A fused node's activation
+// (ir/activation.h) is applied to the finished output.
 
+#include "ir/activation.h"
 #include "runtime/reference/indexing.h"
 #include "runtime/reference/reference.h"
 
 namespace anet {
+namespace {
+
+void apply_fused_activation(const Attrs &attrs, const OutView &y) {
+  std::optional<Activation> act = fused_activation(attrs);
+  if (!act)
+    return;
+  int64_t n = ref::numel(y.shape);
+  for (int64_t i = 0; i < n; ++i)
+    y.data[i] = (*act)(y.data[i]);
+}
+
+} // namespace
 
 // X[N,C,H,W] * W[M,C/group,kH,kW] (+ B[M]) -> Y[N,M,OH,OW]. Output channel m
 // belongs to group m / (M/group) and reads that group's input channels.
@@ -42,6 +56,7 @@ void ref_Conv(const Attrs &attrs, const InViews &in, const OutViews &out) {
           y[((n * maps + m) * out_h + oh) * out_w + ow] = sum;
         }
     }
+  apply_fused_activation(attrs, out[0]);
 }
 
 // Y[M,N] = alpha * op(A) * op(B) + beta * C, op transposing when transA/B is
@@ -68,12 +83,13 @@ void ref_Gemm(const Attrs &attrs, const InViews &in, const OutViews &out) {
         result += beta * in[2].data[ref::offset_of({i, j}, c_strides)];
       out[0].data[i * cols + j] = result;
     }
+  apply_fused_activation(attrs, out[0]);
 }
 
 // numpy matmul: a 1-D A is a row [1,K] and a 1-D B a column [K,1] (the added
 // axis is dropped from the result); the batch axes before the last two
 // broadcast against each other.
-void ref_MatMul(const Attrs &, const InViews &in, const OutViews &out) {
+void ref_MatMul(const Attrs &attrs, const InViews &in, const OutViews &out) {
   Shape a = in[0].shape, b = in[1].shape;
   bool a_vector = a.size() == 1, b_vector = b.size() == 1;
   if (a_vector)
@@ -98,6 +114,7 @@ void ref_MatMul(const Attrs &, const InViews &in, const OutViews &out) {
         *y++ = sum;
       }
   });
+  apply_fused_activation(attrs, out[0]);
 }
 
 } // namespace anet

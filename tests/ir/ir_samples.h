@@ -119,11 +119,14 @@ inline Graph all_ops_graph() {
   ValueId avg = b.node1(OpKind::AveragePool, {pool}, ap, "avg");
   ValueId gap = b.node1(OpKind::GlobalAveragePool, {avg}, {}, "gap");
   ValueId flat = b.node1(OpKind::Flatten, {gap}, attrs({{"axis", int64_t{1}}}), "flat");
-  ValueId fw = b.param("gemm.w", {3, 6}), fb = b.param("gemm.b", {3}), mw = b.param("mm.w", {6, 3});
-  ValueId gemm = b.node1(
-      OpKind::Gemm, {flat, fw, fb},
-      attrs({{"alpha", 1.0f}, {"beta", 0.25f}, {"transA", int64_t{0}}, {"transB", int64_t{1}}}),
-      "gemm");
+  ValueId fw = b.param("gemm.w@0", {3, 6}), fb = b.param("gemm.b", {3}), mw = b.param("mm.w", {6, 3});
+  b.g.param_slices[fw] = ParamSlice{"gemm.w", {6, 6}, 0, 3};
+  Attrs gemm_attrs =
+      attrs({{"alpha", 1.0f}, {"beta", 0.25f}, {"transA", int64_t{0}}, {"transB", int64_t{1}}});
+  gemm_attrs.set("activation", std::string("Clip"));
+  gemm_attrs.set("activation_min", 0.0f);
+  gemm_attrs.set("activation_max", 6.0f);
+  ValueId gemm = b.node1(OpKind::Gemm, {flat, fw, fb}, gemm_attrs, "gemm");
   ValueId mm = b.node1(OpKind::MatMul, {flat, mw}, {}, "mm");
   ValueId sm = b.node1(OpKind::Softmax, {gemm}, attrs({{"axis", int64_t{1}}}), "prob");
   ValueId lsm = b.node1(OpKind::LogSoftmax, {mm}, attrs({{"axis", int64_t{1}}}), "logprob");
@@ -147,7 +150,9 @@ inline Graph all_ops_graph() {
       OpKind::Pad, {halves[0]},
       attrs({{"pads", ints({0, 1, 0, 1})}, {"mode", std::string("reflect")}, {"value", 0.0f}}),
       "pad");
-  b.g.outputs = {sm, pad, sl};
+  ValueId moved = b.node1(OpKind::Transfer, {pad}, attrs({{"kind", std::string("copy")}}), "to1");
+  b.g.nodes.back().device = 1;
+  b.g.outputs = {sm, moved, sl};
   return b.g;
 }
 

@@ -77,7 +77,10 @@ TEST(IrText, AllOpsTextShowsEachFeature) {
            "empty_ints=[], note=\"tab\\there \\\"quoted\\\" back\\\\slash \\x01 line\\nend\", "
            "split=[2,4], \"weird key\"=[0.5,-inf,nan,1e-38]} name=\"split0\"\n",
            "= Pad(%\"half a\") {mode=\"reflect\", pads=[0,1,0,1], value=0.0}\n",
-           "output %prob\n  output %pad\n  output %slice\n}\n",
+           "param %gemm.w@0: f32[3,6] from \"gemm.w\" [6,6] axis 0 offset 3\n",
+           "activation=\"Clip\", activation_max=6.0, activation_min=0.0",
+           "%to1: f32[1,4] = Transfer(%pad) {kind=\"copy\"} device=1\n",
+           "output %prob\n  output %to1\n  output %slice\n}\n",
        })
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\nnot in\n" << text;
 }
@@ -250,7 +253,7 @@ INSTANTIATE_TEST_SUITE_P(
                 24, "unterminated string"},
         BadText{"graph g {\n  input %x: f32[2]\n  %y = Identity(%x) {a=\"a\\qb\"}\n}", 3, 26,
                 "unknown escape"},
-        BadText{"graph g {\n  input %x: f32[2] @\n}", 2, 20, "unexpected character \"@\""},
+        BadText{"graph g {\n  input %x: f32[2] $\n}", 2, 20, "unexpected character \"$\""},
         BadText{"graph g {\n  const %c: f32[3] = [1, 2]\n  output %c\n}", 2, 22,
                 "has 2 values, its type f32[3] needs 3"},
         BadText{"graph g {\n  input %x: f32[2]\n}", 3, 1, "has no outputs"},

@@ -47,6 +47,7 @@ inline std::optional<OpSample> op_sample(OpKind op) {
   case OpKind::Sigmoid:
   case OpKind::Tanh:
   case OpKind::Identity:
+  case OpKind::Transfer:
     return OpSample{n, {varied({2, 3})}};
   case OpKind::Clip:
     n.attrs.set("min", -1.f);
