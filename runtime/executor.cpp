@@ -132,9 +132,15 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
   };
 
   // 3. A kernel per node, on its device's lane, wired to its operands.
+  // Transfers wait for node outputs; inputs, params and constants are in
+  // place before any lane starts.
+  auto awaits = [&](const Node &node) {
+    return node.op == OpKind::Transfer &&
+           program.value(node.inputs[0]).kind == ValueKind::Activation;
+  };
   std::vector<bool> awaited(program.values.size(), false);
   for (const Node &node : program.nodes)
-    if (node.op == OpKind::Transfer)
+    if (awaits(node))
       awaited[static_cast<size_t>(node.inputs[0])] = true;
   for (NodeId id = 0; id < static_cast<NodeId>(program.nodes.size()); ++id) {
     const Node &node = program.nodes[static_cast<size_t>(id)];
@@ -155,7 +161,7 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
       if (awaited[static_cast<size_t>(v)])
         step.signals.push_back(v);
     }
-    if (node.op == OpKind::Transfer)
+    if (awaits(node))
       step.waits_for = node.inputs[0];
     lane.steps.push_back(std::move(step));
   }
