@@ -99,7 +99,7 @@ private:
   Graph g_;
 };
 
-/// The paper's AlexNet as IR (227x227 input), outputs prob.
+/// The paper's AlexNet as IR (227x227 input), outputs fc8's logits and prob.
 inline Graph paper_alexnet_ir(int64_t batch) {
   IrBuilder b("alexnet");
   ValueId x = b.input("data", {batch, 3, 227, 227});
@@ -111,8 +111,8 @@ inline Graph paper_alexnet_ir(int64_t batch) {
   x = b.flatten("flatten", x);
   x = b.dropout("drop6", b.relu("relu6", b.gemm("fc6", x, 4096)));
   x = b.dropout("drop7", b.relu("relu7", b.gemm("fc7", x, 4096)));
-  x = b.softmax("prob", b.gemm("fc8", x, 1000));
-  return b.finish({x});
+  ValueId logits = b.gemm("fc8", x, 1000);
+  return b.finish({logits, b.softmax("prob", logits)});
 }
 
 } // namespace anet::testing

@@ -72,8 +72,9 @@ TEST(Partition, DataParallelSplitsTheBatch) {
   int transfers = 0;
   for (const Node &n : g.nodes)
     transfers += n.op == OpKind::Transfer;
-  // The batch half goes out to device 1 and its result comes back.
-  EXPECT_EQ(transfers, 2);
+  // The batch half goes out to device 1, and its halves of both outputs
+  // (logits and prob) come back.
+  EXPECT_EQ(transfers, 3);
 }
 
 TEST(Partition, RefusesBadDeviceCounts) {
