@@ -91,6 +91,24 @@ struct TypedName {
 };
 
 /// One program of a plan, summarised.
+/// One logical device of a program: its work and its memory.
+struct DeviceSummary {
+  int device = 0;
+  int64_t nodes = 0;
+  int64_t arena_bytes = 0;     ///< activations after memory planning (the peak)
+  int64_t unplanned_bytes = 0; ///< activations with one buffer per value
+  int64_t param_bytes = 0;     ///< weights and constants resident there
+};
+
+/// The bytes one layer reads from another device in one run.
+struct TransferSummary {
+  std::string layer; ///< the reading layer ("conv3", "norm1", ...)
+  std::string kind;  ///< "copy", "gather", "halo"
+  int from = 0;
+  int to = 0;
+  int64_t bytes = 0;
+};
+
 struct ProgramSummary {
   std::string name;
   int64_t node_count = 0;
@@ -98,6 +116,9 @@ struct ProgramSummary {
   std::map<std::string, int64_t> op_counts; ///< nodes per op name
   std::vector<TypedName> inputs;
   std::vector<TypedName> outputs;
+  std::vector<DeviceSummary> devices;       ///< by logical device
+  std::vector<TransferSummary> transfers;   ///< by layer, in program order
+  int64_t transfer_bytes = 0;               ///< all of them, per run
 };
 
 /// One section of the plan file as serialize_plan would write it.

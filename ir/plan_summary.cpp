@@ -2,10 +2,13 @@
 // returns and computes, what the weights weigh, and how the file is laid
 // out, as text for people and as JSON for scripts.
 
+#include <algorithm>
 #include <iomanip>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ir/memory_plan.h"
 #include "ir/plan.h"
 
 namespace anet {
@@ -35,6 +38,57 @@ nlohmann::json typed_names_json(const std::vector<TypedName> &values) {
   return out;
 }
 
+// The layer a node belongs to: partitioning names the nodes it makes for a
+// layer "layer@device" or "layer/what@device".
+std::string layer_of(const std::string &node_name) {
+  return node_name.substr(0, node_name.find_first_of("@/"));
+}
+
+void summarize_devices(const Graph &g, ProgramSummary &p) {
+  MemoryPlan memory = plan_memory(g);
+  p.devices.resize(memory.arena_bytes.size());
+  for (size_t d = 0; d < p.devices.size(); ++d) {
+    p.devices[d].device = static_cast<int>(d);
+    p.devices[d].arena_bytes = memory.arena_bytes[d];
+    p.devices[d].unplanned_bytes = memory.unplanned_bytes[d];
+  }
+  std::set<std::pair<ValueId, int>> resident;
+  for (const Node &n : g.nodes) {
+    DeviceSummary &dev = p.devices[static_cast<size_t>(n.device)];
+    ++dev.nodes;
+    for (ValueId v : n.inputs) {
+      ValueKind k = g.value(v).kind;
+      if ((k == ValueKind::Param || k == ValueKind::Constant) && resident.insert({v, n.device}).second)
+        dev.param_bytes += g.type(v).bytes();
+    }
+  }
+
+  std::vector<NodeId> producer = g.producers();
+  auto consumers = g.consumers();
+  for (const Node &n : g.nodes) {
+    if (n.op != OpKind::Transfer)
+      continue;
+    NodeId src = producer[static_cast<size_t>(n.inputs[0])];
+    const auto &readers = consumers[static_cast<size_t>(n.outputs[0])];
+    TransferSummary t;
+    t.layer = readers.empty() ? "output" : layer_of(g.nodes[static_cast<size_t>(readers[0])].name);
+    const std::string *kind = n.attrs.get_if<std::string>("kind");
+    t.kind = kind ? *kind : "copy";
+    t.from = src >= 0 ? g.nodes[static_cast<size_t>(src)].device : 0;
+    t.to = n.device;
+    t.bytes = g.type(n.outputs[0]).bytes();
+    p.transfer_bytes += t.bytes;
+    auto same = [&](const TransferSummary &o) {
+      return o.layer == t.layer && o.kind == t.kind && o.from == t.from && o.to == t.to;
+    };
+    auto it = std::find_if(p.transfers.begin(), p.transfers.end(), same);
+    if (it == p.transfers.end())
+      p.transfers.push_back(t);
+    else
+      it->bytes += t.bytes;
+  }
+}
+
 } // namespace
 
 PlanSummary summarize(const Plan &plan) {
@@ -52,6 +106,7 @@ PlanSummary summarize(const Plan &plan) {
       p.inputs.push_back({g.value(v).name, g.type(v)});
     for (ValueId v : g.outputs)
       p.outputs.push_back({g.value(v).name, g.type(v)});
+    summarize_devices(g, p);
     s.programs.push_back(std::move(p));
   }
   for (const auto &[name, data] : plan.weights) {
@@ -82,6 +137,19 @@ std::string summary_text(const PlanSummary &s) {
     for (const auto &[op, count] : p.op_counts)
       os << ' ' << op << " x" << count;
     os << '\n';
+    for (const DeviceSummary &d : p.devices)
+      os << "  device " << d.device << ": " << d.nodes << " nodes, peak activations "
+         << human_bytes(static_cast<uint64_t>(d.arena_bytes)) << " (unplanned "
+         << human_bytes(static_cast<uint64_t>(d.unplanned_bytes)) << "), weights "
+         << human_bytes(static_cast<uint64_t>(d.param_bytes)) << '\n';
+    if (!p.transfers.empty()) {
+      os << "  transfers per run: " << human_bytes(static_cast<uint64_t>(p.transfer_bytes))
+         << '\n';
+      for (const TransferSummary &t : p.transfers)
+        os << "    into " << std::left << std::setw(10) << t.layer << ' ' << std::setw(7)
+           << t.kind << " device " << t.from << " -> " << t.to << "  "
+           << human_bytes(static_cast<uint64_t>(t.bytes)) << '\n';
+    }
   }
   os << "weights: " << s.weight_tensors << " tensors, " << s.weight_elements << " values ("
      << human_bytes(static_cast<uint64_t>(s.weight_bytes)) << ")\n";
@@ -111,13 +179,31 @@ std::string summary_text(const PlanSummary &s) {
 
 nlohmann::json summary_json(const PlanSummary &s) {
   nlohmann::json programs = nlohmann::json::array();
-  for (const ProgramSummary &p : s.programs)
+  for (const ProgramSummary &p : s.programs) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const DeviceSummary &d : p.devices)
+      devices.push_back({{"device", d.device},
+                         {"nodes", d.nodes},
+                         {"arena_bytes", d.arena_bytes},
+                         {"unplanned_bytes", d.unplanned_bytes},
+                         {"param_bytes", d.param_bytes}});
+    nlohmann::json transfers = nlohmann::json::array();
+    for (const TransferSummary &t : p.transfers)
+      transfers.push_back({{"layer", t.layer},
+                           {"kind", t.kind},
+                           {"from", t.from},
+                           {"to", t.to},
+                           {"bytes", t.bytes}});
     programs.push_back({{"name", p.name},
                         {"nodes", p.node_count},
                         {"parameters", p.param_count},
                         {"ops", p.op_counts},
                         {"inputs", typed_names_json(p.inputs)},
-                        {"outputs", typed_names_json(p.outputs)}});
+                        {"outputs", typed_names_json(p.outputs)},
+                        {"devices", devices},
+                        {"transfers", transfers},
+                        {"transfer_bytes", p.transfer_bytes}});
+  }
   nlohmann::json sections = nlohmann::json::array();
   for (const SectionSummary &sec : s.sections)
     sections.push_back({{"tag", sec.tag}, {"label", sec.label}, {"bytes", sec.payload_bytes}});

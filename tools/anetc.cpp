@@ -6,18 +6,25 @@
 /// docs/cli.md is the reference of every flag, default and exit code.
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <anet/version.h>
 
 #include "frontend/onnx_import.h"
+#include "ir/dot.h"
 #include "ir/plan.h"
+#include "ir/printer.h"
 #include "models/alexnet.h"
+#include "passes/passes.h"
 #include "runtime/io/image.h"
 #include "tools/cli.h"
 
@@ -36,6 +43,11 @@ struct CompileArgs {
   int64_t resize = 0;
   std::string mean;
   std::string labels;
+  int devices = 1;
+  std::string partition = "model";
+  std::vector<std::string> print_after;
+  std::vector<std::string> disable_pass;
+  bool print_ir = false;
   CLI::Option *batch_opt = nullptr;
   CLI::Option *resize_opt = nullptr;
   CLI::Option *mean_opt = nullptr;
@@ -45,6 +57,9 @@ struct CompileArgs {
 struct InspectArgs {
   std::string plan;
   bool json = false;
+  std::string format = "text";
+  std::string program = "infer";
+  std::string output;
 };
 
 struct ModelArgs {
@@ -122,6 +137,39 @@ std::string with_commas(int64_t n) {
   return digits;
 }
 
+/// Runs the inference pipeline over `g` as the flags ask: devices and
+/// partition strategy, passes disabled, IR printed after chosen passes.
+Status run_passes(const CompileArgs &args, Graph &g) {
+  std::vector<std::string> known = all_pass_names();
+  for (const auto *list : {&args.print_after, &args.disable_pass})
+    for (const std::string &name : *list)
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        std::string all;
+        for (const std::string &k : known)
+          all += (all.empty() ? "" : ", ") + k;
+        return make_error(ExitCode::Usage, "no pass is called '", name, "' (the passes: ", all,
+                          ")");
+      }
+  PassContext ctx;
+  ctx.devices = args.devices;
+  ctx.partition = args.partition;
+  ctx.disabled.insert(args.disable_pass.begin(), args.disable_pass.end());
+  ctx.after_pass = [&](std::string_view pass, const Graph &graph) {
+    bool wanted = std::find(args.print_after.begin(), args.print_after.end(), pass) !=
+                  args.print_after.end();
+    if (wanted)
+      std::cout << "// IR after " << pass << "\n" << print_graph(graph);
+  };
+  if (args.print_ir)
+    std::cout << "// IR as imported\n" << print_graph(g);
+  auto changed = run_pipeline(g, inference_pipeline(), ctx);
+  if (!changed)
+    return with_context(std::move(changed).take_error(), args.model);
+  if (args.print_ir)
+    std::cout << "// IR as compiled\n" << print_graph(g);
+  return {};
+}
+
 int run_compile(const CompileArgs &args) {
   ImportOptions opts;
   if (args.batch_opt->count())
@@ -130,6 +178,8 @@ int run_compile(const CompileArgs &args) {
   if (!imported.ok())
     return report(kTool, imported.error());
   Graph &g = imported->graph;
+  if (Status passes = run_passes(args, g); !passes.ok())
+    return report(kTool, passes.error());
   if (g.inputs.empty() || g.outputs.empty())
     return report(kTool, make_error(ExitCode::InvalidModel, args.model,
                                     ": the model has no inputs or no outputs to run"));
@@ -172,15 +222,66 @@ int run_compile(const CompileArgs &args) {
   return 0;
 }
 
+/// Renders Graphviz source to SVG with Graphviz's `dot`.
+Expected<std::string> render_svg(const std::string &dot_source) {
+  char tmpl[] = "/tmp/anetc-dot-XXXXXX";
+  int fd = mkstemp(tmpl);
+  if (fd < 0)
+    return make_error(ExitCode::IO, "cannot create a temporary file for Graphviz");
+  std::string path = tmpl;
+  {
+    std::ofstream out(path);
+    out << dot_source;
+  }
+  close(fd);
+  std::string command = "dot -Tsvg '" + path + "' 2>&1";
+  FILE *pipe = popen(command.c_str(), "r");
+  std::string svg;
+  if (pipe) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0)
+      svg.append(buf, n);
+  }
+  int status = pipe ? pclose(pipe) : -1;
+  std::remove(path.c_str());
+  if (status != 0)
+    return make_error(ExitCode::Runtime,
+                      "Graphviz's dot failed (is the graphviz package installed?): ", svg);
+  return svg;
+}
+
 int run_inspect(const InspectArgs &args) {
   auto plan = read_plan_file(args.plan);
   if (!plan.ok())
     return report(kTool, plan.error());
-  const PlanSummary summary = summarize(*plan);
-  if (args.json)
-    std::cout << summary_json(summary).dump(2) << "\n";
-  else
-    std::cout << summary_text(summary);
+  std::string format = args.json ? "json" : args.format;
+  std::string text;
+  if (format == "text" || format == "json") {
+    const PlanSummary summary = summarize(*plan);
+    text = format == "json" ? summary_json(summary).dump(2) + "\n" : summary_text(summary);
+  } else {
+    auto program = plan->programs.find(args.program);
+    if (program == plan->programs.end())
+      return report(kTool, make_error(ExitCode::Usage, args.plan, ": the plan has no program '",
+                                      args.program, "'"));
+    text = graph_to_dot(program->second);
+    if (format == "svg") {
+      auto svg = render_svg(text);
+      if (!svg.ok())
+        return report(kTool, svg.error());
+      text = std::move(*svg);
+    }
+  }
+  if (args.output.empty()) {
+    std::cout << text;
+    return 0;
+  }
+  std::ofstream out(args.output, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out)
+    return report(kTool, make_error(ExitCode::IO, args.output, ": cannot write"));
   return 0;
 }
 
@@ -229,11 +330,41 @@ int tool_main(int argc, char **argv) {
   compile.labels_opt =
       c->add_option("--labels", compile.labels, "Class names, one a line, in class order")
           ->group("Preprocessing");
+  c->add_option("--devices", compile.devices, "Logical devices the program is split over")
+      ->capture_default_str()
+      ->check(at_least(1))
+      ->group("Passes");
+  c->add_option("--partition", compile.partition,
+                "How to split: 'model' (the paper's model parallelism) or 'data' (batch shares)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"model", "data"}))
+      ->group("Passes");
+  c->add_option("--print-after", compile.print_after,
+                "Print the IR after this pass (repeatable; names: see --disable-pass)")
+      ->group("Passes");
+  c->add_option("--disable-pass", compile.disable_pass,
+                "Skip this pass (repeatable): canonicalise, dead-code, fuse, partition, "
+                "insert-transfers")
+      ->group("Passes");
+  c->add_flag("--print-ir", compile.print_ir, "Print the IR as imported and as compiled")
+      ->group("Passes");
 
   InspectArgs inspect;
   CLI::App *i = app.add_subcommand("inspect", "Print a plan's summary");
   i->add_option("plan", inspect.plan, "The plan file")->required();
-  i->add_flag("--json", inspect.json, "Print the summary as one JSON object")->group("Output");
+  i->add_flag("--json", inspect.json, "Print the summary as one JSON object (--format json)")
+      ->group("Output");
+  i->add_option("--format", inspect.format,
+                "text or json (the summary), dot or svg (the partitioned graph, one lane per "
+                "device)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json", "dot", "svg"}))
+      ->group("Output");
+  i->add_option("--program", inspect.program, "The program drawn by --format dot|svg")
+      ->capture_default_str()
+      ->group("Output");
+  i->add_option("-o,--output", inspect.output, "Write to this file instead of standard output")
+      ->group("Output");
 
   ModelArgs model;
   CLI::App *m = app.add_subcommand("model", "Write a built-in AlexNet model as ONNX");
