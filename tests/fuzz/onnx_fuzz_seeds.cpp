@@ -1,8 +1,7 @@
-// Runs the ONNX loader's fuzz target without libFuzzer, so that CI built
-// with any compiler exercises it: on the files named on the command line,
-// and on built-in seeds (small valid models of several opsets, every
-// truncation of them, byte flips, random bytes). `--write-seeds DIR` writes
-// the valid models to DIR as a starting corpus for the real fuzzer.
+// Writes the ONNX loader fuzzer's seeds into the folder named on the
+// command line: small valid models of several opsets and IR versions (a
+// starting corpus for libFuzzer), every truncation of them, byte flips and
+// random bytes (what the replay test runs on every compiler).
 
 #include <cstdint>
 #include <cstdio>
@@ -13,18 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "onnx_builder.h"
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/frontend/onnx_builder.h"
 
 namespace {
 
 using anet::test::kSymbolic;
 using anet::test::ModelBuilder;
-
-void run(const std::string &bytes) {
-  LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
-}
 
 // A model touching many ops: conv, pooling, LRN, reshape with a constant
 // shape, split/concat, slice, pad, gemm, softmax.
@@ -61,38 +54,36 @@ std::vector<std::string> seed_models() {
 } // namespace
 
 int main(int argc, char **argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() == 2 && args[0] == "--write-seeds") {
-    std::filesystem::create_directories(args[1]);
-    int i = 0;
-    for (const std::string &seed : seed_models())
-      std::ofstream(std::filesystem::path(args[1]) / ("seed_" + std::to_string(i++) + ".onnx"),
-                    std::ios::binary)
-          << seed;
-    return 0;
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: onnx_fuzz_seeds DIR\n");
+    return 2;
   }
-  for (const std::string &path : args) {
-    std::ifstream in(path, std::ios::binary);
-    run(std::string(std::istreambuf_iterator<char>(in), {}));
-  }
-  size_t runs = 0;
+  const std::filesystem::path dir = argv[1];
+  std::filesystem::create_directories(dir);
+  size_t count = 0;
+  auto write = [&](const std::string &stem, const std::string &bytes) {
+    std::ofstream(dir / (stem + ".onnx"), std::ios::binary) << bytes;
+    ++count;
+  };
+  int model = 0;
   for (const std::string &seed : seed_models()) {
-    run(seed);
-    for (size_t n = 0; n < seed.size(); ++n, ++runs)
-      run(seed.substr(0, n));
-    for (size_t i = 0; i < seed.size(); ++i, ++runs) {
+    std::string stem = "model" + std::to_string(model++);
+    write(stem, seed);
+    for (size_t n = 0; n < seed.size(); ++n)
+      write(stem + "_cut" + std::to_string(n), seed.substr(0, n));
+    for (size_t i = 0; i < seed.size(); ++i) {
       std::string flipped = seed;
       flipped[i] = static_cast<char>(flipped[i] ^ 0x5a);
-      run(flipped);
+      write(stem + "_flip" + std::to_string(i), flipped);
     }
   }
   std::mt19937 rng(20240601);
-  for (int i = 0; i < 200; ++i, ++runs) {
+  for (int i = 0; i < 200; ++i) {
     std::string random(rng() % 2048, '\0');
     for (char &c : random)
       c = static_cast<char>(rng());
-    run(random);
+    write("random" + std::to_string(i), random);
   }
-  std::printf("fuzz_onnx_loader_replay: %zu inputs, no invariant broken\n", runs);
+  std::printf("onnx_fuzz_seeds: wrote %zu inputs to %s\n", count, argv[1]);
   return 0;
 }

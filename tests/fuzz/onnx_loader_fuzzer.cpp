@@ -2,8 +2,8 @@
 // verified graph with a weight for every parameter, or an error whose
 // message starts with the display name. Crashes, sanitizer reports, hangs
 // and broken invariants are the bugs it looks for. Built as a libFuzzer
-// binary with ANET_FUZZ, and always into fuzz_onnx_loader_replay, which
-// runs it on seed inputs as an ordinary test.
+// binary with ANET_FUZZ, and always into onnx_loader_replay, which runs it
+// on the seeds onnx_fuzz_seeds writes, as an ordinary test.
 
 #include <cstdint>
 #include <cstdio>
@@ -15,7 +15,7 @@
 namespace {
 
 [[noreturn]] void broken(const char *what, const std::string &detail) {
-  std::fprintf(stderr, "fuzz_onnx_loader: invariant broken: %s: %s\n", what, detail.c_str());
+  std::fprintf(stderr, "onnx_loader_fuzzer: invariant broken: %s: %s\n", what, detail.c_str());
   std::abort();
 }
 
