@@ -281,15 +281,21 @@ std::optional<std::string> plan_problem(const Plan &plan) {
     if (Status ok = verify(graph); !ok)
       return "program '" + name + "': " + ok.error().message;
     for (ValueId id : graph.params()) {
-      const Value &v = graph.value(id);
-      auto it = plan.weights.find(v.name);
+      // A partitioned program's param may be a slice of a stored weight.
+      auto slice = graph.param_slices.find(id);
+      const std::string &stored =
+          slice == graph.param_slices.end() ? graph.value(id).name : slice->second.source;
+      TensorType type = slice == graph.param_slices.end()
+                            ? graph.type(id)
+                            : TensorType{DType::F32, slice->second.source_shape};
+      auto it = plan.weights.find(stored);
       if (it == plan.weights.end())
-        return "program '" + name + "' reads parameter '" + v.name + "' (" + to_string(v.type) +
+        return "program '" + name + "' reads parameter '" + stored + "' (" + to_string(type) +
                ") but the plan has no weights for it";
-      if (static_cast<int64_t>(it->second.size()) != v.type.numel())
-        return "weights for parameter '" + v.name + "' have " + std::to_string(it->second.size()) +
-               " values, program '" + name + "' needs " + std::to_string(v.type.numel()) + " (" +
-               to_string(v.type) + ")";
+      if (static_cast<int64_t>(it->second.size()) != type.numel())
+        return "weights for parameter '" + stored + "' have " + std::to_string(it->second.size()) +
+               " values, program '" + name + "' needs " + std::to_string(type.numel()) + " (" +
+               to_string(type) + ")";
     }
   }
   return std::nullopt;

@@ -82,17 +82,28 @@ Expected<std::vector<Sample>> load_samples(const std::vector<std::string> &paths
 
 bool is_softmax_output(const Graph &g, ValueId output) {
   const std::vector<NodeId> producers = g.producers();
-  for (ValueId v = output;;) {
+  // Through copies, and through a partitioned program's gathers: a Concat
+  // of per-device softmax parts along the batch (data parallelism).
+  auto from_softmax = [&](auto &self, ValueId v) -> bool {
     const NodeId n = producers[static_cast<size_t>(v)];
     if (n < 0)
       return false;
     const Node &node = g.nodes[static_cast<size_t>(n)];
-    if (node.op == OpKind::Softmax)
+    switch (node.op) {
+    case OpKind::Softmax:
       return true;
-    if (node.op != OpKind::Identity || node.inputs.empty())
+    case OpKind::Identity:
+    case OpKind::Transfer:
+      return self(self, node.inputs[0]);
+    case OpKind::Concat:
+      return node.attrs.i("axis") == 0 &&
+             std::all_of(node.inputs.begin(), node.inputs.end(),
+                         [&](ValueId in) { return self(self, in); });
+    default:
       return false;
-    v = node.inputs[0];
-  }
+    }
+  };
+  return from_softmax(from_softmax, output);
 }
 
 std::vector<Ranked> top_k(std::span<const float> values, int64_t k) {

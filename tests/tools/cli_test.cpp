@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <numeric>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <onnx/onnx_pb.h>
@@ -312,6 +313,88 @@ TEST_F(Cli, CompileSummaryAndDefaults) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["preprocess"]["mean"].size(), 3u) << "ImageNet means for RGB inputs";
   EXPECT_NEAR(j["preprocess"]["mean"][0].get<double>(), 123.68, 1e-4);
+}
+
+// ---------------------------------------------------------------- passes
+
+TEST_F(Cli, TwoDevicePlansClassifyLikeOneDevice) {
+  RunResult r = anetc({"model", "alexnet-mini", "-o", path("mini2.onnx"), "--seed", "7",
+                       "--batch", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = anetc({"compile", path("mini2.onnx"), "-o", path("one.plan")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char *partition : {"model", "data"}) {
+    SCOPED_TRACE(partition);
+    std::string plan = path(std::string(partition) + ".plan");
+    r = anetc({"compile", path("mini2.onnx"), "-o", plan, "--devices", "2", "--partition",
+               partition});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = anetc({"inspect", plan, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["programs"][0]["devices"].size(), 2u);
+    EXPECT_GT(j["programs"][0]["transfer_bytes"].get<int64_t>(), 0);
+    std::set<std::string> layers;
+    for (const auto &t : j["programs"][0]["transfers"])
+      layers.insert(t["layer"].get<std::string>());
+    if (std::string(partition) == "model") {
+      // The paper's communication: conv3 and the fully connected layers.
+      for (const char *layer : {"conv3", "fc6", "fc7", "fc8"})
+        EXPECT_TRUE(layers.count(layer)) << layer << " reads nothing from the other device";
+      EXPECT_FALSE(layers.count("conv2")) << "grouped conv2 must stay on its own device";
+    }
+
+    RunResult one = anetrun({"infer", path("one.plan"), path("three.npy"), "--json", "--output",
+                             path("one_out.npy")});
+    RunResult two = anetrun({"infer", plan, path("three.npy"), "--json", "--output",
+                             path("two_out.npy")});
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    ASSERT_EQ(two.exit_code, 0) << two.err;
+    EXPECT_EQ(nlohmann::json::parse(two.out)["kind"], "prob");
+    auto a = read_npy(path("one_out.npy")), b = read_npy(path("two_out.npy"));
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->data.size(), b->data.size());
+    for (size_t i = 0; i < a->data.size(); ++i)
+      EXPECT_NEAR(a->data[i], b->data[i], 1e-6f * std::max(1.0f, std::fabs(a->data[i])));
+  }
+}
+
+TEST_F(Cli, PassFlagsPrintAndDisable) {
+  RunResult r = anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--print-after",
+                       "fuse"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "// IR after fuse")) << r.out;
+  EXPECT_TRUE(contains(r.out, "activation=\"Relu\"")) << r.out;
+  r = anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--disable-pass=fuse",
+             "--print-ir"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "// IR as compiled")) << r.out;
+  EXPECT_FALSE(contains(r.out, "activation=")) << r.out;
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--print-after",
+                        "fusion"}),
+                 2, "anetc", "no pass is called 'fusion' (the passes: canonicalise");
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--devices", "0"}),
+                 2, "anetc", "--devices");
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--partition",
+                        "pipeline"}),
+                 2, "anetc", "--partition");
+}
+
+TEST_F(Cli, InspectDrawsThePartitionedGraph) {
+  RunResult r = anetc({"compile", path("mini.onnx"), "-o", path("d.plan"), "--devices", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = anetc({"inspect", path("d.plan"), "--format", "dot"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "subgraph cluster_device0")) << r.out;
+  EXPECT_TRUE(contains(r.out, "subgraph cluster_device1")) << r.out;
+  EXPECT_TRUE(contains(r.out, "KiB\"]")) << "transfers are labelled with bytes";
+  r = anetc({"inspect", path("d.plan"), "--format=svg", "-o", path("d.svg")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream svg(path("d.svg"));
+  std::string text((std::istreambuf_iterator<char>(svg)), {});
+  EXPECT_TRUE(contains(text, "<svg")) << text.substr(0, 200);
+  expect_failure(anetc({"inspect", path("d.plan"), "--format", "dot", "--program", "train"}), 2,
+                 "anetc", "no program 'train'");
 }
 
 /// The parsed --json output of an infer run that must succeed.
