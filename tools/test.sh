@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing (tools/setup.sh), builds the
-# default preset, runs CTest; then builds the sanitizer+fuzzer configuration
-# (clang 19, AddressSanitizer, UBSan, libFuzzer) and runs the bad-input tests
-# and a short fuzzing session of each fuzzer under it.
-# ANET_TEST_QUICK=1 skips the sanitizer pass.
+# default preset and runs all of CTest; then builds the bad-input suites and
+# the fuzzers with clang 19 under AddressSanitizer and UBSan (the fuzz
+# preset), reruns those suites there, and fuzzes each loader briefly.
+#   ANET_TEST_QUICK=1       skip the sanitizer pass
+#   ANET_FUZZ_SECONDS=N     fuzzing time per fuzzer (default 20)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -17,16 +18,27 @@ ctest --preset default -j "$jobs"
 
 [ "${ANET_TEST_QUICK:-0}" = 1 ] && exit 0
 
+# What parses outside input, and the tools that read it: under ASan/UBSan.
+fuzzers=(onnx_loader plan_loader ir_text)
+targets=(frontend_tests ir_tests tools_cli_tests tools_io_tests anetc anetrun)
+for f in "${fuzzers[@]}"; do
+  targets+=("${f}_replay" "${f}_fuzzer")
+done
+targets+=(onnx_fuzz_seeds ir_fuzz_seeds)
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$jobs"
-ctest --test-dir build-fuzz -L bad-input -j "$jobs" --output-on-failure
-for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
-  [ -x "$fuzzer" ] || continue
-  name=$(basename "$fuzzer")
+cmake --build build-fuzz -j "$jobs" --target "${targets[@]}"
+ctest --test-dir build-fuzz -j "$jobs" --output-on-failure -L bad-input
+
+for f in "${fuzzers[@]}"; do
   corpus=$(mktemp -d)
-  seeds="tests/fuzz/seeds/${name#fuzz_}"
-  echo "fuzzing $name for ${ANET_FUZZ_SECONDS:-30} s"
-  "$fuzzer" -max_total_time="${ANET_FUZZ_SECONDS:-30}" -print_final_stats=1 "$corpus" \
-    $( [ -d "$seeds" ] && echo "$seeds" ) 2>&1 | tail -n 4
+  echo "fuzzing ${f} for ${ANET_FUZZ_SECONDS:-20} s"
+  "build-fuzz/tests/fuzz/${f}_fuzzer" -max_total_time="${ANET_FUZZ_SECONDS:-20}" \
+    -rss_limit_mb=4096 -print_final_stats=1 "$corpus" "build-fuzz/tests/fuzz/${f}_seeds" 2>&1 |
+    grep -E '^stat::number_of_executed_units|^Done|ERROR|SUMMARY' || true
+  status=${PIPESTATUS[0]}
   rm -rf "$corpus"
+  if [ "$status" -ne 0 ]; then
+    echo "fuzzer ${f} failed (exit $status)" >&2
+    exit 1
+  fi
 done

@@ -1,7 +1,9 @@
 // Whole models against onnxruntime: each model builder's network is
-// imported, run with the reference kernels, and compared with onnxruntime
-// on the same input. The criterion is max |a - b| / max |b| < 1e-4 for
-// every output (logits and probabilities).
+// imported, compiled by the inference pipeline for two logical devices (the
+// paper's split: fusion, partitioning, transfers, memory planning), run with
+// the reference kernels, and compared with onnxruntime on the same input.
+// The criterion is max |a - b| / max |b| < 1e-4 for every output (logits and
+// probabilities).
 
 #include <gtest/gtest.h>
 
@@ -13,6 +15,7 @@
 
 #include "frontend/onnx_import.h"
 #include "models/alexnet.h"
+#include "passes/passes.h"
 #include "runtime/device.h"
 #include "runtime/executor.h"
 #include "runtime/io/npy.h"
@@ -51,7 +54,11 @@ TEST_P(OrtCompare, MatchesOnnxRuntime) {
 
   auto imported = import_onnx_file(model_path, ImportOptions{});
   ASSERT_TRUE(imported.ok()) << imported.error().message;
-  const Graph &g = imported->graph;
+  Graph &g = imported->graph;
+  PassContext ctx;
+  ctx.devices = 2;
+  auto compiled = run_pipeline(g, inference_pipeline(), ctx);
+  ASSERT_TRUE(compiled.ok()) << compiled.error().message;
 
   Tensor input(g.type(g.inputs[0]));
   std::mt19937 rng(11);
