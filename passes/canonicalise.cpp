@@ -47,6 +47,8 @@ public:
     changed |= fold_reshape_chains(g);
     changed |= matmul_add_to_gemm(g);
     changed |= remove_pass_through(g, ctx);
+    if (changed)
+      g.compact(); // values of bypassed nodes
     return changed;
   }
 

@@ -39,14 +39,17 @@ public:
     std::map<std::pair<ValueId, int>, ValueId> copies;
     std::vector<Node> nodes;
     bool changed = false;
-    auto transfer = [&](ValueId v, int to, const std::string &kind, const std::string &out_name) {
+    // A copy of v on device `to`, named out_name; the node is named after
+    // what it moves ("transfer:conv1@1").
+    auto transfer = [&](ValueId v, int to, const std::string &kind, const std::string &out_name,
+                        const std::string &what) {
       auto key = std::make_pair(v, to);
       if (auto it = copies.find(key); it != copies.end())
         return it->second;
       ValueId copy = g.add_value(out_name, g.type(v), ValueKind::Activation);
       Node t;
       t.op = OpKind::Transfer;
-      t.name = "transfer:" + g.value(v).name + "@" + std::to_string(to);
+      t.name = "transfer:" + what + "@" + std::to_string(to);
       t.inputs = {v};
       t.outputs = {copy};
       t.device = to;
@@ -66,7 +69,8 @@ public:
                            : n.name.find("/gather@") != std::string::npos ? "gather"
                                                                           : "copy";
         v = transfer(v, n.device, kind,
-                     g.unique_value_name(g.value(v).name + "@dev" + std::to_string(n.device)));
+                     g.unique_value_name(g.value(v).name + "@dev" + std::to_string(n.device)),
+                     g.value(v).name);
       }
       nodes.push_back(std::move(n));
     }
@@ -75,7 +79,7 @@ public:
         continue;
       std::string name = g.value(v).name;
       g.rename_value(v, g.unique_value_name(name + "@dev" + std::to_string(device_of(v))));
-      v = transfer(v, 0, "copy", name);
+      v = transfer(v, 0, "copy", name, name);
     }
     g.nodes = std::move(nodes);
     g.explicit_transfers = true;
