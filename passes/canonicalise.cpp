@@ -1,5 +1,7 @@
 // canonicalise: one form for each idea, so later passes (fusion, autodiff,
 // partitioning, codegen) match a single pattern instead of many:
+//  - a node whose inputs are all constants is computed now, by its
+//    reference kernel, and becomes a constant (up to kMaxFoldedElements);
 //  - Identity nodes, and Dropout in inference programs, disappear: their
 //    readers read the input (or the producer writes the output directly,
 //    keeping a graph output's name);
@@ -12,10 +14,14 @@
 
 #include <algorithm>
 
+#include "ir/reference/reference.h"
 #include "passes/passes.h"
 
 namespace anet {
 namespace {
+
+/// Larger results stay computed at run time rather than bloat the plan.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 20;
 
 class Canonicalise final : public Pass {
 public:
@@ -44,6 +50,8 @@ public:
         break;
       }
     }
+    ANET_ASSIGN_OR_RETURN(bool folded, fold_constants(g));
+    changed |= folded;
     changed |= fold_reshape_chains(g);
     changed |= matmul_add_to_gemm(g);
     changed |= remove_pass_through(g, ctx);
@@ -53,6 +61,36 @@ public:
   }
 
 private:
+  // Nodes of constants only become constants.
+  static Expected<bool> fold_constants(Graph &g) {
+    std::vector<bool> folded(g.nodes.size(), false);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node &n = g.nodes[i];
+      bool all_constant = !n.inputs.empty() && n.op != OpKind::Transfer;
+      std::vector<Tensor> inputs;
+      for (ValueId v : n.inputs) {
+        all_constant = all_constant && g.value(v).kind == ValueKind::Constant;
+        if (!all_constant)
+          break;
+        inputs.emplace_back(g.type(v), g.constants.at(v));
+      }
+      int64_t size = 0;
+      for (ValueId v : n.outputs)
+        size += g.type(v).numel();
+      if (!all_constant || size > kMaxFoldedElements)
+        continue;
+      ANET_ASSIGN_OR_RETURN(std::vector<Tensor> outputs, run_reference(n, inputs));
+      for (size_t k = 0; k < n.outputs.size(); ++k) {
+        g.value(n.outputs[k]).kind = ValueKind::Constant;
+        g.constants[n.outputs[k]] = std::move(outputs[k].data);
+      }
+      folded[i] = true;
+    }
+    size_t i = 0;
+    std::erase_if(g.nodes, [&](const Node &) { return folded[i++]; });
+    return std::find(folded.begin(), folded.end(), true) != folded.end();
+  }
+
   // Reshape(Reshape(x)) reads x directly.
   static bool fold_reshape_chains(Graph &g) {
     bool changed = false;

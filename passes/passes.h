@@ -10,7 +10,7 @@ namespace anet {
 
 /// dead-code: drops nodes and values nothing reads.
 std::unique_ptr<Pass> make_dead_code_pass();
-/// canonicalise: one form for each idea (Dropout/Identity removed from
+/// canonicalise: one form for each idea (constants folded, Dropout/Identity removed from
 /// inference programs, Flatten/Squeeze/Unsqueeze/Reshape chains as one
 /// Reshape, MatMul+Add as Gemm with bias, Gemm's beta=0 C dropped).
 std::unique_ptr<Pass> make_canonicalise_pass();

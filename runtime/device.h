@@ -91,7 +91,7 @@ protected:
 };
 
 /// The reference device "cpu-ref": runs every op with the plain C++
-/// reference kernels of runtime/reference/ on host memory. The oracle all
+/// reference kernels of ir/reference/ on host memory. The oracle all
 /// other devices are tested against.
 std::unique_ptr<Device> make_reference_device();
 

@@ -179,13 +179,19 @@ inline Graph small_net_graph() {
   return b.g;
 }
 
-/// Deterministic weights of the right size for every parameter of `g`.
+/// Deterministic weights of the right size for every parameter of `g` (for
+/// a param that slices a stored weight, the whole stored weight).
 inline void add_weights(const Graph &g, WeightStore &weights) {
   for (ValueId id : g.params()) {
-    std::vector<float> data(static_cast<size_t>(g.type(id).numel()));
+    auto slice = g.param_slices.find(id);
+    TensorType type = slice == g.param_slices.end()
+                          ? g.type(id)
+                          : TensorType{DType::F32, slice->second.source_shape};
+    std::vector<float> data(static_cast<size_t>(type.numel()));
     for (size_t i = 0; i < data.size(); ++i)
       data[i] = static_cast<float>(i % 17) * 0.125f - 1.0f + static_cast<float>(id);
-    weights[g.value(id).name] = std::move(data);
+    weights[slice == g.param_slices.end() ? g.value(id).name : slice->second.source] =
+        std::move(data);
   }
 }
 

@@ -132,7 +132,11 @@ INSTANTIATE_TEST_SUITE_P(
   %g: f32[2,5] = Gemm(%fc, %w2, %c) {alpha=1.0, beta=0.0, transA=0, transB=1}
   %r1: f32[10] = Reshape(%g) {shape=[10]}
   %r2: f32[5,2] = Reshape(%r1) {shape=[5,2]}
-  output %r2
+  const %k: f32[2] = [1.0, -2.0]
+  %k2: f32[2] = Relu(%k)
+  %k3: f32[1,2] = Unsqueeze(%k2) {axes=[0]}
+  %scaled: f32[5,2] = Mul(%r2, %k3)
+  output %scaled
 }
 )",
              R"(graph canon {
@@ -145,7 +149,9 @@ INSTANTIATE_TEST_SUITE_P(
   %g: f32[2,5] = Gemm(%fc, %w2) {alpha=1.0, beta=0.0, transA=0, transB=1}
   %r1: f32[10] = Reshape(%g) {shape=[10]}
   %r2: f32[5,2] = Reshape(%g) {shape=[5,2]}
-  output %r2
+  const %k3: f32[1,2] = [1.0, 0.0]
+  %scaled: f32[5,2] = Mul(%r2, %k3)
+  output %scaled
 }
 )"},
     PassCase{"fuse", 1, "activations into epilogues, only where alone",

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ir/graph.h"
-#include "runtime/reference/reference.h"
+#include "ir/reference/reference.h"
 
 namespace anet::test {
 

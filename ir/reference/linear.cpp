@@ -5,8 +5,8 @@
 // (ir/activation.h) is applied to the finished output.
 
 #include "ir/activation.h"
-#include "runtime/reference/indexing.h"
-#include "runtime/reference/reference.h"
+#include "ir/reference/indexing.h"
+#include "ir/reference/reference.h"
 
 namespace anet {
 namespace {

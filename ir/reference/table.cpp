@@ -6,7 +6,7 @@
 #include <cassert>
 #include <iterator>
 
-#include "runtime/reference/reference.h"
+#include "ir/reference/reference.h"
 
 namespace anet {
 namespace {

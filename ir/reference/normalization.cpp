@@ -7,8 +7,8 @@
 #include <cmath>
 #include <limits>
 
-#include "runtime/reference/indexing.h"
-#include "runtime/reference/reference.h"
+#include "ir/reference/indexing.h"
+#include "ir/reference/reference.h"
 
 namespace anet {
 

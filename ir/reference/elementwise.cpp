@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "ir/activation.h"
-#include "runtime/reference/indexing.h"
-#include "runtime/reference/reference.h"
+#include "ir/reference/indexing.h"
+#include "ir/reference/reference.h"
 
 namespace anet {
 namespace {

@@ -8,7 +8,7 @@
 #include <new>
 
 #include "runtime/device.h"
-#include "runtime/reference/reference.h"
+#include "ir/reference/reference.h"
 
 namespace anet {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <limits>
 
-#include "runtime/reference/indexing.h"
-#include "runtime/reference/reference.h"
+#include "ir/reference/indexing.h"
+#include "ir/reference/reference.h"
 
 namespace anet {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "runtime/reference/indexing.h"
-#include "runtime/reference/reference.h"
+#include "ir/reference/indexing.h"
+#include "ir/reference/reference.h"
 
 namespace anet {
 namespace {

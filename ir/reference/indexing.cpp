@@ -1,6 +1,6 @@
 // Index arithmetic shared by the reference kernels (see indexing.h).
 
-#include "runtime/reference/indexing.h"
+#include "ir/reference/indexing.h"
 
 #include <cassert>
 
