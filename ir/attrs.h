@@ -9,7 +9,8 @@
 
 namespace anet {
 
-using AttrValue = std::variant<int64_t, float, std::string, std::vector<int64_t>, std::vector<float>>;
+using AttrValue =
+    std::variant<int64_t, float, std::string, std::vector<int64_t>, std::vector<float>>;
 
 /// A node's attributes, kept sorted by name so printing is deterministic.
 /// Getters assert on a missing or mistyped attribute: a verified graph has

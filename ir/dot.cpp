@@ -90,9 +90,9 @@ std::string graph_to_dot(const Graph &g) {
         continue;
       auto [p, origin] = source_of(v);
       std::string from = p >= 0 ? "n" + std::to_string(p) : "v" + std::to_string(origin);
-      bool crosses = producer[static_cast<size_t>(v)] >= 0 &&
-                     g.nodes[static_cast<size_t>(producer[static_cast<size_t>(v)])].op ==
-                         OpKind::Transfer;
+      bool crosses =
+          producer[static_cast<size_t>(v)] >= 0 &&
+          g.nodes[static_cast<size_t>(producer[static_cast<size_t>(v)])].op == OpKind::Transfer;
       os << "  " << from << " -> n" << i;
       if (crosses)
         os << " [color=\"#c0392b\", penwidth=1.6, fontcolor=\"#c0392b\", label=\""

@@ -63,8 +63,8 @@ public:
   std::string name;
   std::vector<Value> values;
   std::vector<Node> nodes;
-  std::vector<ValueId> inputs;  ///< kind Input, in call order
-  std::vector<ValueId> outputs; ///< what a run returns, in order
+  std::vector<ValueId> inputs;                     ///< kind Input, in call order
+  std::vector<ValueId> outputs;                    ///< what a run returns, in order
   std::map<ValueId, std::vector<float>> constants; ///< data of kind Constant
   std::map<ValueId, ParamSlice> param_slices;      ///< params that slice a stored weight
   /// Set by insert-transfers: from then on a node reads only values on its

@@ -91,7 +91,8 @@ MemoryPlan plan_memory(const Graph &g) {
       continue;
     ValueId r = root(in);
     bool view = n.op == OpKind::Reshape;
-    bool in_place = is_activation_op(n.op) && group_end[static_cast<size_t>(r)] == static_cast<int64_t>(i) &&
+    bool in_place = is_activation_op(n.op) &&
+                    group_end[static_cast<size_t>(r)] == static_cast<int64_t>(i) &&
                     !is_output[static_cast<size_t>(in)] && g.value(r).kind != ValueKind::Input;
     if (!view && !in_place)
       continue;
@@ -121,8 +122,8 @@ MemoryPlan plan_memory(const Graph &g) {
     plan.unplanned_bytes[dev] += aligned(g.values[v].type.bytes());
     if (l.group[v] != static_cast<ValueId>(v))
       continue;
-    by_device[dev].push_back(
-        Group{static_cast<ValueId>(v), l.start[v], group_end[v], aligned(g.values[v].type.bytes())});
+    by_device[dev].push_back(Group{static_cast<ValueId>(v), l.start[v], group_end[v],
+                                   aligned(g.values[v].type.bytes())});
   }
   for (size_t dev = 0; dev < by_device.size(); ++dev) {
     auto &groups = by_device[dev];

@@ -116,9 +116,9 @@ struct ProgramSummary {
   std::map<std::string, int64_t> op_counts; ///< nodes per op name
   std::vector<TypedName> inputs;
   std::vector<TypedName> outputs;
-  std::vector<DeviceSummary> devices;       ///< by logical device
-  std::vector<TransferSummary> transfers;   ///< by layer, in program order
-  int64_t transfer_bytes = 0;               ///< all of them, per run
+  std::vector<DeviceSummary> devices;     ///< by logical device
+  std::vector<TransferSummary> transfers; ///< by layer, in program order
+  int64_t transfer_bytes = 0;             ///< all of them, per run
 };
 
 /// One section of the plan file as serialize_plan would write it.

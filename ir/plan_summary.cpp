@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <iomanip>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "ir/memory_plan.h"
@@ -58,7 +58,8 @@ void summarize_devices(const Graph &g, ProgramSummary &p) {
     ++dev.nodes;
     for (ValueId v : n.inputs) {
       ValueKind k = g.value(v).kind;
-      if ((k == ValueKind::Param || k == ValueKind::Constant) && resident.insert({v, n.device}).second)
+      if ((k == ValueKind::Param || k == ValueKind::Constant) &&
+          resident.insert({v, n.device}).second)
         dev.param_bytes += g.type(v).bytes();
     }
   }
@@ -143,11 +144,10 @@ std::string summary_text(const PlanSummary &s) {
          << human_bytes(static_cast<uint64_t>(d.unplanned_bytes)) << "), weights "
          << human_bytes(static_cast<uint64_t>(d.param_bytes)) << '\n';
     if (!p.transfers.empty()) {
-      os << "  transfers per run: " << human_bytes(static_cast<uint64_t>(p.transfer_bytes))
-         << '\n';
+      os << "  transfers per run: " << human_bytes(static_cast<uint64_t>(p.transfer_bytes)) << '\n';
       for (const TransferSummary &t : p.transfers)
-        os << "    into " << std::left << std::setw(10) << t.layer << ' ' << std::setw(7)
-           << t.kind << " device " << t.from << " -> " << t.to << "  "
+        os << "    into " << std::left << std::setw(10) << t.layer << ' ' << std::setw(7) << t.kind
+           << " device " << t.from << " -> " << t.to << "  "
            << human_bytes(static_cast<uint64_t>(t.bytes)) << '\n';
     }
   }

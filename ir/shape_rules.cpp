@@ -86,7 +86,8 @@ Expected<int64_t> window_out(int64_t in, int64_t k, int64_t stride, int64_t dila
 // The spatial part shared by Conv and the pools: kernel_shape, strides,
 // pads (begins then ends), dilations over the dimensions after N and C.
 Expected<Shape> windowed(const Node &n, const TensorType &x, bool ceil_mode) {
-  ANET_RETURN_IF_ERR(need<std::vector<int64_t>>(n, {"kernel_shape", "strides", "pads", "dilations"}));
+  ANET_RETURN_IF_ERR(
+      need<std::vector<int64_t>>(n, {"kernel_shape", "strides", "pads", "dilations"}));
   if (x.rank() != 4)
     return bad("input must be 4-D NCHW (only 2-D spatial windows are supported), has shape " +
                shape_string(x.shape));
@@ -169,8 +170,8 @@ Result shape_Gemm(const Node &n, const Types &in) {
   if (in.size() == 3) {
     ANET_ASSIGN_OR_RETURN(Shape c, broadcast(in[2].shape, {m, nn}));
     if (c != Shape{m, nn})
-      return bad("C " + shape_string(in[2].shape) + " does not broadcast to [" +
-                 std::to_string(m) + "," + std::to_string(nn) + "]");
+      return bad("C " + shape_string(in[2].shape) + " does not broadcast to [" + std::to_string(m) +
+                 "," + std::to_string(nn) + "]");
   }
   return one({m, nn});
 }
@@ -189,8 +190,8 @@ Result shape_MatMul(const Node &n, const Types &in) {
   if (a.back() != b[b.size() - 2])
     return bad("inner dimensions differ: " + shape_string(in[0].shape) + " and " +
                shape_string(in[1].shape));
-  ANET_ASSIGN_OR_RETURN(Shape batch, broadcast(Shape(a.begin(), a.end() - 2),
-                                               Shape(b.begin(), b.end() - 2)));
+  ANET_ASSIGN_OR_RETURN(Shape batch,
+                        broadcast(Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2)));
   Shape out = batch;
   if (!a_vec)
     out.push_back(a[a.size() - 2]);
@@ -381,8 +382,7 @@ Result shape_Concat(const Node &n, const Types &in) {
   int64_t axis = n.attrs.i("axis");
   Shape out = in[0].shape;
   if (axis < 0 || axis >= in[0].rank())
-    return bad("axis " + std::to_string(axis) + " is out of range for shape " +
-               shape_string(out));
+    return bad("axis " + std::to_string(axis) + " is out of range for shape " + shape_string(out));
   auto ax = static_cast<size_t>(axis);
   for (size_t i = 1; i < in.size(); ++i) {
     const Shape &s = in[i].shape;
@@ -390,9 +390,8 @@ Result shape_Concat(const Node &n, const Types &in) {
     for (size_t d = 0; same && d < s.size(); ++d)
       same = d == ax || s[d] == out[d];
     if (!same)
-      return bad("input " + std::to_string(i) + " " + shape_string(s) +
-                 " does not match input 0 " + shape_string(in[0].shape) + " outside axis " +
-                 std::to_string(axis));
+      return bad("input " + std::to_string(i) + " " + shape_string(s) + " does not match input 0 " +
+                 shape_string(in[0].shape) + " outside axis " + std::to_string(axis));
     out[ax] += s[ax];
   }
   return one(out);
@@ -435,8 +434,7 @@ Result shape_Slice(const Node &n, const Types &in) {
   size_t rank = in[0].shape.size();
   for (const char *a : {"starts", "ends", "steps"})
     ANET_RETURN_IF_ERR(need_len(n, a, rank));
-  const auto &st = n.attrs.ints("starts"), &en = n.attrs.ints("ends"),
-             &sp = n.attrs.ints("steps");
+  const auto &st = n.attrs.ints("starts"), &en = n.attrs.ints("ends"), &sp = n.attrs.ints("steps");
   Shape out(rank);
   for (size_t d = 0; d < rank; ++d) {
     int64_t dim = in[0].shape[d];
@@ -446,7 +444,8 @@ Result shape_Slice(const Node &n, const Types &in) {
                               : (st[d] >= -1 && st[d] < dim && en[d] >= -1 && en[d] < dim);
     if (!in_range)
       return bad("start/end of axis " + std::to_string(d) + " are not clamped to the input");
-    int64_t len = sp[d] > 0 ? (en[d] - st[d] + sp[d] - 1) / sp[d] : (st[d] - en[d] - sp[d] - 1) / -sp[d];
+    int64_t len =
+        sp[d] > 0 ? (en[d] - st[d] + sp[d] - 1) / sp[d] : (st[d] - en[d] - sp[d] - 1) / -sp[d];
     out[d] = std::max<int64_t>(0, len);
   }
   return one(out);
@@ -471,8 +470,8 @@ Result shape_Pad(const Node &n, const Types &in) {
     if (out[d] < 0)
       return bad("pads crop axis " + std::to_string(d) + " below zero");
     if (mode == "reflect" && (p[d] >= dim || p[d + rank] >= dim) && (p[d] > 0 || p[d + rank] > 0))
-      return bad("reflect padding of axis " + std::to_string(d) + " must be smaller than its size " +
-                 std::to_string(dim));
+      return bad("reflect padding of axis " + std::to_string(d) +
+                 " must be smaller than its size " + std::to_string(dim));
     if (mode == "edge" && dim == 0 && (p[d] > 0 || p[d + rank] > 0))
       return bad("edge padding of an empty axis");
   }

@@ -21,13 +21,12 @@ Status verify_placement(const Graph &g) {
       int d = device_of(v);
       bool remote = d >= 0 && d != node.device;
       if (node.op == OpKind::Transfer && !remote)
-        return make_error(ExitCode::InvalidModel, "node '", node.name,
-                          "' (Transfer): its input '", g.value(v).name,
-                          "' is already on device ", node.device);
+        return make_error(ExitCode::InvalidModel, "node '", node.name, "' (Transfer): its input '",
+                          g.value(v).name, "' is already on device ", node.device);
       if (node.op != OpKind::Transfer && remote)
-        return make_error(ExitCode::InvalidModel, "node '", node.name, "' (",
-                          op_name(node.op), ") on device ", node.device, " reads '",
-                          g.value(v).name, "' from device ", d, " without a transfer");
+        return make_error(ExitCode::InvalidModel, "node '", node.name, "' (", op_name(node.op),
+                          ") on device ", node.device, " reads '", g.value(v).name,
+                          "' from device ", d, " without a transfer");
     }
   }
   for (ValueId v : g.outputs)
@@ -103,13 +102,12 @@ Status verify(const Graph &g) {
     bool fits = s.size() == slice.source_shape.size() && slice.axis >= 0 &&
                 slice.axis < static_cast<int64_t>(s.size()) && slice.offset >= 0;
     for (size_t d = 0; fits && d < s.size(); ++d)
-      fits = static_cast<int64_t>(d) == slice.axis
-                 ? slice.offset + s[d] <= slice.source_shape[d]
-                 : s[d] == slice.source_shape[d];
+      fits = static_cast<int64_t>(d) == slice.axis ? slice.offset + s[d] <= slice.source_shape[d]
+                                                   : s[d] == slice.source_shape[d];
     if (!fits)
       return fail("param '", g.value(id).name, "' ", shape_string(s), " is not a slice of '",
-                  slice.source, "' ", shape_string(slice.source_shape), " along axis ",
-                  slice.axis, " at ", slice.offset);
+                  slice.source, "' ", shape_string(slice.source_shape), " along axis ", slice.axis,
+                  " at ", slice.offset);
   }
   if (g.explicit_transfers)
     ANET_RETURN_IF_ERR(verify_placement(g));

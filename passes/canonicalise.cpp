@@ -124,8 +124,8 @@ private:
             std::count(g.outputs.begin(), g.outputs.end(), mm_out))
           continue;
         Node &mm = g.nodes[static_cast<size_t>(p)];
-        if (mm.op != OpKind::MatMul || mm.attrs.has("activation") || g.type(mm.inputs[0]).rank() != 2 ||
-            g.type(mm.inputs[1]).rank() != 2)
+        if (mm.op != OpKind::MatMul || mm.attrs.has("activation") ||
+            g.type(mm.inputs[0]).rank() != 2 || g.type(mm.inputs[1]).rank() != 2)
           continue;
         int64_t cols = g.type(mm_out).shape[1];
         const Shape &bs = g.type(bias).shape;

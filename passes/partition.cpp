@@ -38,10 +38,10 @@ namespace {
 // How a value of the source graph is laid out over the devices.
 struct Layout {
   bool split = false;
-  ValueId whole = -1;           // !split: the value in the new graph
-  int64_t axis = -1;            // split: the split axis
-  std::vector<ValueId> parts;   // split: part d lives on device d
-  std::vector<int64_t> offsets; // split: part d covers [offsets[d], offsets[d+1])
+  ValueId whole = -1;              // !split: the value in the new graph
+  int64_t axis = -1;               // split: the split axis
+  std::vector<ValueId> parts;      // split: part d lives on device d
+  std::vector<int64_t> offsets;    // split: part d covers [offsets[d], offsets[d+1])
   std::map<int, ValueId> gathered; // split: whole copies made so far, by device
 };
 
@@ -160,7 +160,8 @@ private:
     a.set("starts", starts);
     a.set("ends", ends);
     a.set("steps", steps);
-    auto outs = emit(OpKind::Slice, name, std::move(a), {nv}, device, {out_.value(nv).name + "/slice"});
+    auto outs =
+        emit(OpKind::Slice, name, std::move(a), {nv}, device, {out_.value(nv).name + "/slice"});
     assert(outs.ok() && "a slice within bounds always has a shape");
     return (*outs)[0];
   }
@@ -173,8 +174,8 @@ private:
       return resident(v);
     TensorType t = val.type;
     t.shape[static_cast<size_t>(axis)] = hi - lo;
-    ValueId nv = out_.add_value(out_.unique_value_name(val.name + "@" + std::to_string(d)), t,
-                                val.kind);
+    ValueId nv =
+        out_.add_value(out_.unique_value_name(val.name + "@" + std::to_string(d)), t, val.kind);
     if (val.kind == ValueKind::Param) {
       out_.param_slices[nv] = ParamSlice{val.name, val.type.shape, axis, lo};
       return nv;
@@ -209,8 +210,8 @@ private:
     const Layout &l = layout_[static_cast<size_t>(v)];
     Attrs a;
     a.set("axis", l.axis);
-    auto outs = emit(OpKind::Concat, reader_ + "/gather@" + std::to_string(d), a, l.parts, d,
-                     {out_name});
+    auto outs =
+        emit(OpKind::Concat, reader_ + "/gather@" + std::to_string(d), a, l.parts, d, {out_name});
     assert(outs.ok() && "parts of one value always concatenate");
     return (*outs)[0];
   }
@@ -473,8 +474,8 @@ private:
       if (d > 0 && before > 0) {
         ValueId prev = l.parts[static_cast<size_t>(d) - 1];
         int64_t pw = out_.type(prev).shape[1];
-        block.push_back(slice(prev, 1, pw - before, pw, d - 1,
-                              node.name + "/halo-prev@" + std::to_string(d)));
+        block.push_back(
+            slice(prev, 1, pw - before, pw, d - 1, node.name + "/halo-prev@" + std::to_string(d)));
         lead = before;
       }
       block.push_back(own);
@@ -485,13 +486,14 @@ private:
       if (block.size() > 1) {
         Attrs cat;
         cat.set("axis", int64_t{1});
-        ANET_ASSIGN_OR_RETURN(auto outs, emit(OpKind::Concat, node.name + "/halo@" + std::to_string(d),
-                                              cat, block, d, {xname + "/with-halo"}));
+        ANET_ASSIGN_OR_RETURN(auto outs,
+                              emit(OpKind::Concat, node.name + "/halo@" + std::to_string(d), cat,
+                                   block, d, {xname + "/with-halo"}));
         extended = outs[0];
       }
-      ANET_ASSIGN_OR_RETURN(auto normed, emit(OpKind::LRN, part_name(node.name, d), node.attrs,
-                                              {extended}, d,
-                                              {part_name(src_.value(node.outputs[0]).name, d)}));
+      ANET_ASSIGN_OR_RETURN(auto normed,
+                            emit(OpKind::LRN, part_name(node.name, d), node.attrs, {extended}, d,
+                                 {part_name(src_.value(node.outputs[0]).name, d)}));
       ValueId y = normed[0];
       if (extended != own)
         y = slice(y, 1, lead, lead + width, d, node.name + "/own@" + std::to_string(d));
@@ -525,10 +527,9 @@ private:
     std::vector<ValueId> parts;
     for (int d = 0; d < n_; ++d) {
       ValueId mine = split->parts[static_cast<size_t>(d)];
-      ValueId theirs =
-          same ? ol.parts[static_cast<size_t>(d)] : whole_on(node.inputs[other], d);
-      std::vector<ValueId> ins = other == 1 ? std::vector<ValueId>{mine, theirs}
-                                            : std::vector<ValueId>{theirs, mine};
+      ValueId theirs = same ? ol.parts[static_cast<size_t>(d)] : whole_on(node.inputs[other], d);
+      std::vector<ValueId> ins =
+          other == 1 ? std::vector<ValueId>{mine, theirs} : std::vector<ValueId>{theirs, mine};
       ANET_ASSIGN_OR_RETURN(auto outs, emit(node.op, part_name(node.name, d), node.attrs, ins, d,
                                             {part_name(src_.value(node.outputs[0]).name, d)}));
       parts.push_back(outs[0]);

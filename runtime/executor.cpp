@@ -40,14 +40,14 @@ Expected<std::vector<float>> param_data(const Graph &g, ValueId id, const Weight
   const std::string &source = slice == g.param_slices.end() ? v.name : slice->second.source;
   auto it = weights.find(source);
   if (it == weights.end())
-    return make_error(ExitCode::IncompatiblePlan, "program '", g.name, "': weight '", source,
-                      "' (", to_string(v.type), ") is missing from the weight store");
+    return make_error(ExitCode::IncompatiblePlan, "program '", g.name, "': weight '", source, "' (",
+                      to_string(v.type), ") is missing from the weight store");
   const std::vector<float> &data = it->second;
   if (slice == g.param_slices.end()) {
     if (static_cast<int64_t>(data.size()) != v.type.numel())
       return make_error(ExitCode::IncompatiblePlan, "program '", g.name, "': weight '", v.name,
-                        "' has ", data.size(), " elements, its type ", to_string(v.type),
-                        " needs ", v.type.numel());
+                        "' has ", data.size(), " elements, its type ", to_string(v.type), " needs ",
+                        v.type.numel());
     return data;
   }
   const ParamSlice &s = slice->second;
@@ -194,9 +194,8 @@ Status Executor::run_lane(Lane &lane) {
   for (Step &step : lane.steps) {
     if (step.waits_for >= 0) {
       std::unique_lock lock(sync.mutex);
-      sync.changed.wait(lock, [&] {
-        return sync.ready[static_cast<size_t>(step.waits_for)] || sync.failed;
-      });
+      sync.changed.wait(
+          lock, [&] { return sync.ready[static_cast<size_t>(step.waits_for)] || sync.failed; });
       if (sync.failed)
         return {}; // another lane failed; its error is the one reported
     }

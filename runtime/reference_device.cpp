@@ -7,8 +7,8 @@
 #include <cassert>
 #include <new>
 
-#include "runtime/device.h"
 #include "ir/reference/reference.h"
+#include "runtime/device.h"
 
 namespace anet {
 namespace {

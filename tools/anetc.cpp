@@ -155,8 +155,8 @@ Status run_passes(const CompileArgs &args, Graph &g) {
   ctx.partition = args.partition;
   ctx.disabled.insert(args.disable_pass.begin(), args.disable_pass.end());
   ctx.after_pass = [&](std::string_view pass, const Graph &graph) {
-    bool wanted = std::find(args.print_after.begin(), args.print_after.end(), pass) !=
-                  args.print_after.end();
+    bool wanted =
+        std::find(args.print_after.begin(), args.print_after.end(), pass) != args.print_after.end();
     if (wanted)
       std::cout << "// IR after " << pass << "\n" << print_graph(graph);
   };

@@ -96,9 +96,8 @@ bool is_softmax_output(const Graph &g, ValueId output) {
     case OpKind::Transfer:
       return self(self, node.inputs[0]);
     case OpKind::Concat:
-      return node.attrs.i("axis") == 0 &&
-             std::all_of(node.inputs.begin(), node.inputs.end(),
-                         [&](ValueId in) { return self(self, in); });
+      return node.attrs.i("axis") == 0 && std::all_of(node.inputs.begin(), node.inputs.end(),
+                                                      [&](ValueId in) { return self(self, in); });
     default:
       return false;
     }

@@ -119,7 +119,8 @@ inline Graph all_ops_graph() {
   ValueId avg = b.node1(OpKind::AveragePool, {pool}, ap, "avg");
   ValueId gap = b.node1(OpKind::GlobalAveragePool, {avg}, {}, "gap");
   ValueId flat = b.node1(OpKind::Flatten, {gap}, attrs({{"axis", int64_t{1}}}), "flat");
-  ValueId fw = b.param("gemm.w@0", {3, 6}), fb = b.param("gemm.b", {3}), mw = b.param("mm.w", {6, 3});
+  ValueId fw = b.param("gemm.w@0", {3, 6}), fb = b.param("gemm.b", {3}),
+          mw = b.param("mm.w", {6, 3});
   b.g.param_slices[fw] = ParamSlice{"gemm.w", {6, 6}, 0, 3};
   Attrs gemm_attrs =
       attrs({{"alpha", 1.0f}, {"beta", 0.25f}, {"transA", int64_t{0}}, {"transB", int64_t{1}}});

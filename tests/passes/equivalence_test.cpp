@@ -103,8 +103,7 @@ INSTANTIATE_TEST_SUITE_P(Devices, Equivalence,
                          ::testing::Values(Variant{1, "model"}, Variant{2, "model"},
                                            Variant{2, "data"}, Variant{4, "model"}),
                          [](const auto &info) {
-                           return std::to_string(info.param.devices) + "_" +
-                                  info.param.partition;
+                           return std::to_string(info.param.devices) + "_" + info.param.partition;
                          });
 
 } // namespace

@@ -37,8 +37,8 @@ TEST(Partition, PaperAlexNetCommunicatesWhereThePaperSays) {
     layers.insert(layer);
   // relu1/relu2 are fused into conv1/conv2, so the halos are read by the
   // LRN layers norm1 and norm2; prob gathers fc8's halves on device 0.
-  EXPECT_EQ(layers, (std::set<std::string>{"conv1", "norm1", "norm2", "conv3", "fc6", "fc7",
-                                           "fc8", "prob"}))
+  EXPECT_EQ(layers, (std::set<std::string>{"conv1", "norm1", "norm2", "conv3", "fc6", "fc7", "fc8",
+                                           "prob"}))
       << ::testing::PrintToString(bytes_into);
 }
 

@@ -100,9 +100,8 @@ TEST_P(PassText, RewritesAsWrittenAndKeepsTheFunction) {
 
 INSTANTIATE_TEST_SUITE_P(
     Passes, PassText,
-    ::testing::Values(
-    PassCase{"dead-code", 1, "removes what nothing reads",
-             R"(graph dead {
+    ::testing::Values(PassCase{"dead-code", 1, "removes what nothing reads",
+                               R"(graph dead {
   input %x: f32[2,4]
   %a: f32[2,4] = Relu(%x)
   %unused: f32[2,4] = Sigmoid(%a)
@@ -110,15 +109,15 @@ INSTANTIATE_TEST_SUITE_P(
   output %y
 }
 )",
-             R"(graph dead {
+                               R"(graph dead {
   input %x: f32[2,4]
   %a: f32[2,4] = Relu(%x)
   %y: f32[2,4] = Tanh(%a)
   output %y
 }
 )"},
-    PassCase{"canonicalise", 1, "one form for each idea",
-             R"(graph canon {
+                      PassCase{"canonicalise", 1, "one form for each idea",
+                               R"(graph canon {
   input %x: f32[2,3,2,2]
   param %w: f32[12,5]
   param %b: f32[5]
@@ -139,7 +138,7 @@ INSTANTIATE_TEST_SUITE_P(
   output %scaled
 }
 )",
-             R"(graph canon {
+                               R"(graph canon {
   input %x: f32[2,3,2,2]
   param %w: f32[12,5]
   param %b: f32[5]
@@ -154,8 +153,8 @@ INSTANTIATE_TEST_SUITE_P(
   output %scaled
 }
 )"},
-    PassCase{"fuse", 1, "activations into epilogues, only where alone",
-             R"(graph fuse {
+                      PassCase{"fuse", 1, "activations into epilogues, only where alone",
+                               R"(graph fuse {
   input %x: f32[1,2,5,5]
   param %w: f32[4,2,3,3]
   param %b: f32[4]
@@ -170,7 +169,7 @@ INSTANTIATE_TEST_SUITE_P(
   output %y
 }
 )",
-             R"(graph fuse {
+                               R"(graph fuse {
   input %x: f32[1,2,5,5]
   param %w: f32[4,2,3,3]
   param %b: f32[4]
@@ -184,8 +183,8 @@ INSTANTIATE_TEST_SUITE_P(
   output %y
 }
 )"},
-    PassCase{"partition", 2, "a layer split by neurons, gathered for the softmax",
-             R"(graph split {
+                      PassCase{"partition", 2, "a layer split by neurons, gathered for the softmax",
+                               R"(graph split {
   input %x: f32[2,8]
   param %w: f32[6,8]
   param %b: f32[6]
@@ -194,7 +193,7 @@ INSTANTIATE_TEST_SUITE_P(
   output %prob
 }
 )",
-             R"(graph split {
+                               R"(graph split {
   input %x: f32[2,8]
   param %w@0: f32[3,8] from "w" [6,8] axis 0 offset 0
   param %b@0: f32[3] from "b" [6] axis 0 offset 0
@@ -207,8 +206,9 @@ INSTANTIATE_TEST_SUITE_P(
   output %prob
 }
 )"},
-    PassCase{"insert-transfers", 1, "a Transfer per crossing, once per value and device",
-             R"(graph cross {
+                      PassCase{"insert-transfers", 1,
+                               "a Transfer per crossing, once per value and device",
+                               R"(graph cross {
   input %x: f32[2,4]
   %a: f32[2,4] = Relu(%x) device=1
   %b: f32[2,4] = Tanh(%a)
@@ -217,7 +217,7 @@ INSTANTIATE_TEST_SUITE_P(
   output %y
 }
 )",
-             R"(graph cross {
+                               R"(graph cross {
   input %x: f32[2,4]
   value %a: f32[2,4]
   value %b: f32[2,4]
@@ -235,8 +235,7 @@ INSTANTIATE_TEST_SUITE_P(
   transfers explicit
   output %y
 }
-)"}
-        ),
+)"}),
     [](const auto &info) {
       std::string n = info.param.pass;
       for (char &ch : n)

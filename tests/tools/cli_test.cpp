@@ -318,16 +318,16 @@ TEST_F(Cli, CompileSummaryAndDefaults) {
 // ---------------------------------------------------------------- passes
 
 TEST_F(Cli, TwoDevicePlansClassifyLikeOneDevice) {
-  RunResult r = anetc({"model", "alexnet-mini", "-o", path("mini2.onnx"), "--seed", "7",
-                       "--batch", "4"});
+  RunResult r =
+      anetc({"model", "alexnet-mini", "-o", path("mini2.onnx"), "--seed", "7", "--batch", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = anetc({"compile", path("mini2.onnx"), "-o", path("one.plan")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char *partition : {"model", "data"}) {
     SCOPED_TRACE(partition);
     std::string plan = path(std::string(partition) + ".plan");
-    r = anetc({"compile", path("mini2.onnx"), "-o", plan, "--devices", "2", "--partition",
-               partition});
+    r = anetc(
+        {"compile", path("mini2.onnx"), "-o", plan, "--devices", "2", "--partition", partition});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     r = anetc({"inspect", plan, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -344,10 +344,10 @@ TEST_F(Cli, TwoDevicePlansClassifyLikeOneDevice) {
       EXPECT_FALSE(layers.count("conv2")) << "grouped conv2 must stay on its own device";
     }
 
-    RunResult one = anetrun({"infer", path("one.plan"), path("three.npy"), "--json", "--output",
-                             path("one_out.npy")});
-    RunResult two = anetrun({"infer", plan, path("three.npy"), "--json", "--output",
-                             path("two_out.npy")});
+    RunResult one = anetrun(
+        {"infer", path("one.plan"), path("three.npy"), "--json", "--output", path("one_out.npy")});
+    RunResult two =
+        anetrun({"infer", plan, path("three.npy"), "--json", "--output", path("two_out.npy")});
     ASSERT_EQ(one.exit_code, 0) << one.err;
     ASSERT_EQ(two.exit_code, 0) << two.err;
     EXPECT_EQ(nlohmann::json::parse(two.out)["kind"], "prob");
@@ -360,24 +360,24 @@ TEST_F(Cli, TwoDevicePlansClassifyLikeOneDevice) {
 }
 
 TEST_F(Cli, PassFlagsPrintAndDisable) {
-  RunResult r = anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--print-after",
-                       "fuse"});
+  RunResult r =
+      anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--print-after", "fuse"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "// IR after fuse")) << r.out;
   EXPECT_TRUE(contains(r.out, "activation=\"Relu\"")) << r.out;
-  r = anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--disable-pass=fuse",
-             "--print-ir"});
+  r = anetc(
+      {"compile", path("mini.onnx"), "-o", path("p.plan"), "--disable-pass=fuse", "--print-ir"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "// IR as compiled")) << r.out;
   EXPECT_FALSE(contains(r.out, "activation=")) << r.out;
-  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--print-after",
-                        "fusion"}),
-                 2, "anetc", "no pass is called 'fusion' (the passes: canonicalise");
-  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--devices", "0"}),
-                 2, "anetc", "--devices");
-  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--partition",
-                        "pipeline"}),
-                 2, "anetc", "--partition");
+  expect_failure(
+      anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--print-after", "fusion"}), 2,
+      "anetc", "no pass is called 'fusion' (the passes: canonicalise");
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--devices", "0"}), 2,
+                 "anetc", "--devices");
+  expect_failure(
+      anetc({"compile", path("mini.onnx"), "-o", path("p.plan"), "--partition", "pipeline"}), 2,
+      "anetc", "--partition");
 }
 
 TEST_F(Cli, InspectDrawsThePartitionedGraph) {
