@@ -55,6 +55,7 @@ TEST_P(OrtCompare, MatchesOnnxRuntime) {
   auto imported = import_onnx_file(model_path, ImportOptions{});
   ASSERT_TRUE(imported.ok()) << imported.error().message;
   Graph &g = imported->graph;
+  const Graph as_imported = g;
   PassContext ctx;
   ctx.devices = 2;
   auto compiled = run_pipeline(g, inference_pipeline(), ctx);
@@ -74,6 +75,24 @@ TEST_P(OrtCompare, MatchesOnnxRuntime) {
   ASSERT_TRUE(exec.ok()) << exec.error().message;
   auto ours = exec->run({input});
   ASSERT_TRUE(ours.ok()) << ours.error().message;
+
+  // The two-device program computes what the imported one does on one
+  // device (the passes issue's criterion: max relative difference < 1e-6).
+  auto single = Executor::create(as_imported, imported->weights, **device);
+  ASSERT_TRUE(single.ok()) << single.error().message;
+  auto one_device = single->run({input});
+  ASSERT_TRUE(one_device.ok()) << one_device.error().message;
+  ASSERT_EQ(one_device->size(), ours->size());
+  for (size_t i = 0; i < ours->size(); ++i) {
+    const Tensor &a = (*ours)[i], &b = (*one_device)[i];
+    double diff = 0;
+    for (size_t k = 0; k < a.data.size(); ++k)
+      diff = std::max(diff, std::fabs(static_cast<double>(a.data[k]) - b.data[k]));
+    double rel = diff / max_abs(b.data);
+    std::printf("%s output %zu: 2 devices against 1, max relative difference %.3g\n", c.model, i,
+                rel);
+    EXPECT_LT(rel, 1e-6) << c.model << " output " << i;
+  }
 
   std::string prefix = (dir / "ort_out").string();
   std::string cmd = std::string(ANET_PYTHON) + " " + ANET_ORT_RUN + " " + model_path + " " +
