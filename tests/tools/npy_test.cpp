@@ -199,8 +199,10 @@ TEST(Npy, MissingFileAndDirectoryAreIoErrors) {
 
 TEST(Npy, NumpyReadsOursAndWeReadNumpys) {
   const std::string python = ANET_PYTHON;
-  if (!std::filesystem::exists(python))
-    GTEST_SKIP() << "no Python with numpy at " << python;
+  // numpy is the oracle here, installed by tools/setup.sh: its absence is a
+  // failure, not a reason to skip.
+  ASSERT_TRUE(std::filesystem::exists(python))
+      << "no Python with numpy at " << python << " (run tools/setup.sh)";
   ScratchDir dir;
   Tensor t(TensorType{DType::F32, {2, 3}});
   for (size_t i = 0; i < t.data.size(); ++i)
