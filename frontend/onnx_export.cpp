@@ -1,29 +1,26 @@
 // Export of trained weights into the original ONNX model (see
 // onnx_export.h). The model is parsed once, the trained initializers are
 // rewritten in place as raw_data, and the result is serialized
-// deterministically. Files are written the crash-safe way: a temporary file
-// in the target directory, fsync, rename over the target, fsync of the
-// directory, so a reader sees either the old model or the new one.
+// deterministically. Files are written the crash-safe way (ir/atomic_file.h),
+// so a reader sees either the old model or the new one.
 
 #include "frontend/onnx_export.h"
 
 #include <bit>
-#include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <initializer_list>
 #include <map>
 #include <optional>
 #include <string_view>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <onnx/onnx_pb.h>
+
+#include "ir/atomic_file.h"
 
 namespace anet {
 namespace {
@@ -36,10 +33,6 @@ using onnx::TensorProto;
 /// External data offsets are multiples of this (ONNX's own writer aligns to
 /// pages too, so tensors can be memory-mapped).
 constexpr int64_t kExternalAlignment = 4096;
-
-Error io_error(const std::string &path, const std::string &what) {
-  return make_error(ExitCode::IO, path, ": ", what, ": ", std::strerror(errno));
-}
 
 /// The number of elements `t`'s dims describe; none if a dim is negative or
 /// the product overflows.
@@ -103,78 +96,6 @@ Expected<std::string> serialize(const onnx::ModelProto &model) {
   return out;
 }
 
-/// A file being written under a temporary name beside its destination;
-/// removed unless committed.
-class TempFile {
-public:
-  explicit TempFile(std::string dest) : dest_(std::move(dest)) {}
-  TempFile(const TempFile &) = delete;
-  TempFile &operator=(const TempFile &) = delete;
-  ~TempFile() {
-    if (fd_ >= 0)
-      ::close(fd_);
-    if (!tmp_.empty())
-      ::unlink(tmp_.c_str());
-  }
-
-  /// Creates the temporary file, writes the `parts` in order, fsyncs and closes it.
-  Status write(std::initializer_list<std::string_view> parts) {
-    std::filesystem::path dest(dest_);
-    std::string pattern =
-        (dest.parent_path() / ("." + dest.filename().string() + ".tmp.XXXXXX")).string();
-    fd_ = ::mkstemp(pattern.data());
-    if (fd_ < 0)
-      return io_error(dest_, "cannot create a temporary file beside it");
-    tmp_ = pattern;
-    if (::fchmod(fd_, 0644) != 0)
-      return io_error(tmp_, "cannot set the file's permissions");
-    for (std::string_view part : parts) {
-      while (!part.empty()) {
-        ssize_t n = ::write(fd_, part.data(), part.size());
-        if (n < 0 && errno == EINTR)
-          continue;
-        if (n <= 0)
-          return io_error(tmp_, "cannot write");
-        part.remove_prefix(static_cast<size_t>(n));
-      }
-    }
-    if (::fsync(fd_) != 0)
-      return io_error(tmp_, "cannot flush to disk");
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0)
-      return io_error(tmp_, "cannot close");
-    return {};
-  }
-
-  /// Renames the written file over its destination.
-  Status commit() {
-    if (::rename(tmp_.c_str(), dest_.c_str()) != 0)
-      return io_error(dest_, "cannot replace the file");
-    tmp_.clear();
-    return {};
-  }
-
-private:
-  std::string dest_;
-  std::string tmp_;
-  int fd_ = -1;
-};
-
-Status fsync_directory(const std::string &file) {
-  std::string dir = std::filesystem::path(file).parent_path().string();
-  if (dir.empty())
-    dir = ".";
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0)
-    return io_error(dir, "cannot open the directory to flush it");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0)
-    return io_error(dir, "cannot flush the directory");
-  return {};
-}
-
 /// Moves the raw_data of every initializer into one blob that will be the
 /// file `location`, replacing it by external data references.
 std::string externalize(onnx::ModelProto &model, const std::string &location) {
@@ -219,7 +140,7 @@ Status write_exported_model(const std::string &original_bytes, const WeightStore
   if (!model)
     return with_context(std::move(model).take_error(), path);
   std::string data_path = path + ".data";
-  TempFile data_file(data_path);
+  AtomicFile data_file(data_path, "external data");
   bool external = static_cast<int64_t>(model->ByteSizeLong()) > opts.external_data_threshold_bytes;
   if (external) {
     std::string location = std::filesystem::path(data_path).filename().string();
@@ -229,13 +150,13 @@ Status write_exported_model(const std::string &original_bytes, const WeightStore
   auto bytes = serialize(*model);
   if (!bytes)
     return with_context(std::move(bytes).take_error(), path);
-  TempFile model_file(path);
+  AtomicFile model_file(path, "model");
   ANET_RETURN_IF_ERR(model_file.write({*bytes}));
   // The data goes first: the new model must never point at old data.
   if (external)
     ANET_RETURN_IF_ERR(data_file.commit());
   ANET_RETURN_IF_ERR(model_file.commit());
-  return fsync_directory(path);
+  return sync_directory_of(path, "model");
 }
 
 } // namespace anet

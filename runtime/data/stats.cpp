@@ -5,13 +5,13 @@
 
 #include "runtime/data/stats.h"
 
+#include "ir/atomic_file.h"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-#include <unistd.h>
 
 namespace anet {
 
@@ -123,27 +123,20 @@ Expected<TrainingStats> load_or_compute_training_stats(const Dataset &train, int
   fs::create_directories(cache_dir, ec);
   if (ec)
     return make_error(ExitCode::IO, cache_dir, ": ", ec.message());
-  const fs::path tmp = path.string() + "." + std::to_string(getpid()) + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(kMagic, 8);
-    put(out, static_cast<int64_t>(train.fingerprint()));
-    put(out, s.resize);
-    put(out, s.channels);
-    put(out, s.images);
-    put(out, s.skipped);
-    out.write(reinterpret_cast<const char *>(s.mean_image.data()),
-              static_cast<std::streamsize>(s.mean_image.size() * sizeof(float)));
-    for (double v : s.pca.eigen.values)
-      put(out, v);
-    for (double v : s.pca.eigen.vectors)
-      put(out, v);
-    if (!out.flush())
-      return make_error(ExitCode::IO, tmp.string(), ": cannot write");
-  }
-  fs::rename(tmp, path, ec);
-  if (ec)
-    return make_error(ExitCode::IO, path.string(), ": ", ec.message());
+  std::ostringstream out(std::ios::binary);
+  out.write(kMagic, 8);
+  put(out, static_cast<int64_t>(train.fingerprint()));
+  put(out, s.resize);
+  put(out, s.channels);
+  put(out, s.images);
+  put(out, s.skipped);
+  out.write(reinterpret_cast<const char *>(s.mean_image.data()),
+            static_cast<std::streamsize>(s.mean_image.size() * sizeof(float)));
+  for (double v : s.pca.eigen.values)
+    put(out, v);
+  for (double v : s.pca.eigen.vectors)
+    put(out, v);
+  ANET_RETURN_IF_ERR(write_file_atomically(path.string(), {out.str()}, "training statistics"));
   return s;
 }
 

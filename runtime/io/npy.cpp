@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ir/atomic_file.h"
 #include "runtime/io/npy.h"
 
 static_assert(std::endian::native == std::endian::little,
@@ -329,42 +330,9 @@ Status write_npy(const std::string &path, const Tensor &t) {
   for (size_t i = 0; i < prefix_len - 8; ++i)
     prefix.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xFF));
 
-  std::string tmp = path + ".tmp-XXXXXX";
-  Fd file{::mkstemp(tmp.data())};
-  if (file.fd < 0)
-    return make_error(ExitCode::IO, path,
-                      ": cannot create a temporary file beside it: ", std::strerror(errno));
-  auto fail = [&](const char *what) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return make_error(ExitCode::IO, path, ": ", what, ": ", std::strerror(err));
-  };
-  auto write_all = [&](const void *data, size_t size) {
-    const auto *p = static_cast<const uint8_t *>(data);
-    while (size > 0) {
-      ssize_t n = ::write(file.fd, p, size);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return false;
-      p += n;
-      size -= static_cast<size_t>(n);
-    }
-    return true;
-  };
-  if (!write_all(prefix.data(), prefix.size()) || !write_all(header.data(), header.size()) ||
-      !write_all(t.data.data(), t.data.size() * sizeof(float)))
-    return fail("write failed");
-  if (::fchmod(file.fd, 0644) != 0 || ::fsync(file.fd) != 0)
-    return fail("cannot flush");
-  if (::close(file.fd) != 0) {
-    file.fd = -1;
-    return fail("cannot close");
-  }
-  file.fd = -1;
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return fail("cannot rename the temporary file into place");
-  return {};
+  std::string_view data(reinterpret_cast<const char *>(t.data.data()),
+                        t.data.size() * sizeof(float));
+  return write_file_atomically(path, {prefix, header, data}, "npy file");
 }
 
 } // namespace anet
