@@ -90,6 +90,9 @@ void Graph::replace_uses(ValueId from, ValueId to) {
   for (ValueId &v : outputs)
     if (v == from)
       v = to;
+  for (auto &[param, update] : updates)
+    if (update == from)
+      update = to;
 }
 
 void Graph::compact() {
@@ -101,6 +104,10 @@ void Graph::compact() {
   }
   std::for_each(inputs.begin(), inputs.end(), mark);
   std::for_each(outputs.begin(), outputs.end(), mark);
+  for (auto &[param, update] : updates) {
+    mark(param);
+    mark(update);
+  }
 
   std::vector<ValueId> remap(values.size(), -1);
   std::vector<Value> kept;
@@ -126,6 +133,10 @@ void Graph::compact() {
   }
   std::for_each(inputs.begin(), inputs.end(), renumber);
   std::for_each(outputs.begin(), outputs.end(), renumber);
+  for (auto &[param, update] : updates) {
+    renumber(param);
+    renumber(update);
+  }
   values = std::move(kept);
   constants = std::move(kept_constants);
   param_slices = std::move(kept_slices);

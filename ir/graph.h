@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -72,6 +73,15 @@ public:
   /// resident on every device that reads them), and Transfer nodes move the
   /// rest. The verifier checks this once it is set.
   bool explicit_transfers = false;
+  /// Training state a run writes back: after a run, each param takes the
+  /// value paired with it (SgdUpdate's new weight and momentum, BatchNormTrain's
+  /// running statistics). The producing node must be the param's last reader
+  /// in node order, so the executor may write the new value over the old in
+  /// place. Pairs are (param, new value), in a stable order.
+  std::vector<std::pair<ValueId, ValueId>> updates;
+  /// Stored weights, by name, that start at zero when the weight store lacks
+  /// them: optimizer state (momentum), which plans do not carry.
+  std::set<std::string> zero_init;
 
   /// Adds a value; names must be unique (asserted).
   ValueId add_value(std::string name, TensorType type, ValueKind kind);

@@ -22,8 +22,16 @@
 namespace anet {
 namespace {
 
-bool in_arena(const Value &v) {
-  return v.kind == ValueKind::Input || v.kind == ValueKind::Activation;
+// Inputs and node outputs live in arenas, except a param's update, which is
+// written over the param itself (Graph::updates).
+bool in_arena(const Graph &g, size_t v) {
+  const Value &val = g.values[v];
+  if (val.kind != ValueKind::Input && val.kind != ValueKind::Activation)
+    return false;
+  for (auto [param, update] : g.updates)
+    if (update == static_cast<ValueId>(v))
+      return false;
+  return true;
 }
 
 int64_t aligned(int64_t bytes) {
@@ -86,7 +94,7 @@ MemoryPlan plan_memory(const Graph &g) {
     if (n.outputs.size() != 1 || n.inputs.empty())
       continue;
     ValueId in = n.inputs[0], out = n.outputs[0];
-    if (!in_arena(g.value(in)) || l.device[static_cast<size_t>(in)] != n.device ||
+    if (!in_arena(g, static_cast<size_t>(in)) || l.device[static_cast<size_t>(in)] != n.device ||
         g.type(in).bytes() != g.type(out).bytes())
       continue;
     ValueId r = root(in);
@@ -116,7 +124,7 @@ MemoryPlan plan_memory(const Graph &g) {
   };
   std::vector<std::vector<Group>> by_device(static_cast<size_t>(devices));
   for (size_t v = 0; v < nv; ++v) {
-    if (!in_arena(g.values[v]) || l.device[v] < 0)
+    if (!in_arena(g, v) || l.device[v] < 0)
       continue; // params, constants, and values nothing defines or reads
     auto dev = static_cast<size_t>(l.device[v]);
     plan.unplanned_bytes[dev] += aligned(g.values[v].type.bytes());
@@ -149,7 +157,7 @@ MemoryPlan plan_memory(const Graph &g) {
     }
   }
   for (size_t v = 0; v < nv; ++v)
-    if (in_arena(g.values[v]) && l.device[v] >= 0)
+    if (in_arena(g, v) && l.device[v] >= 0)
       plan.offset[v] = plan.offset[static_cast<size_t>(root(static_cast<ValueId>(v)))];
   return plan;
 }
@@ -158,7 +166,7 @@ Status check_memory_plan(const Graph &g, const MemoryPlan &plan) {
   Lifetimes l = lifetimes(g);
   std::vector<size_t> values;
   for (size_t v = 0; v < g.values.size(); ++v) {
-    if (!in_arena(g.values[v]) || l.device[v] < 0)
+    if (!in_arena(g, v) || l.device[v] < 0)
       continue;
     int64_t off = plan.offset[v];
     auto dev = static_cast<size_t>(plan.device[v]);

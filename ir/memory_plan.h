@@ -18,8 +18,9 @@ struct MemoryPlan {
   std::vector<int64_t> arena_bytes;
   /// Bytes each device would need with one buffer per value (no reuse).
   std::vector<int64_t> unplanned_bytes;
-  /// Per value: byte offset in its device's arena, or -1 for params and
-  /// constants (resident, not in an arena).
+  /// Per value: byte offset in its device's arena, or -1 for params,
+  /// constants (resident, not in an arena) and params' updates (written
+  /// over the param).
   std::vector<int64_t> offset;
   /// Per value: its device (-1 for params and constants).
   std::vector<int> device;

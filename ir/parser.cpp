@@ -274,6 +274,8 @@ struct GraphText {
   Pos inputs_pos;
   std::vector<NameRef> outputs;
   bool explicit_transfers = false;
+  std::vector<std::string> zero_init;
+  std::vector<std::pair<NameRef, NameRef>> updates;
   Pos end_pos;
 };
 
@@ -312,6 +314,18 @@ public:
         take();
         ANET_RETURN_IF_ERR(keyword("explicit"));
         g.explicit_transfers = true;
+      } else if (t.text == "state") {
+        take();
+        if (peek().kind != Tok::String)
+          return error_at(peek().pos, "expected a quoted weight name after 'state', found ",
+                          describe(peek()));
+        g.zero_init.push_back(take().text);
+      } else if (t.text == "update") {
+        take();
+        ANET_ASSIGN_OR_RETURN(NameRef param, name_ref());
+        ANET_RETURN_IF_ERR(expect(Tok::Equals, "'='"));
+        ANET_ASSIGN_OR_RETURN(NameRef value, name_ref());
+        g.updates.emplace_back(std::move(param), std::move(value));
       } else if (t.text == "inputs") {
         if (g.inputs)
           return error_at(t.pos, "'inputs' given twice");
@@ -626,6 +640,7 @@ public:
         g.param_slices.emplace(id, std::move(*s.slice));
     }
     g.explicit_transfers = text_.explicit_transfers;
+    g.zero_init.insert(text_.zero_init.begin(), text_.zero_init.end());
     for (Node &n : nodes_)
       g.add_node(std::move(n));
     if (text_.inputs) {
@@ -647,6 +662,11 @@ public:
       if (s.kind == ValueKind::Activation && s.producer < 0)
         return error_at(ref.pos, "output '%", name_text(ref.name), "' is never defined by a node");
       g.outputs.push_back(id);
+    }
+    for (const auto &[param, value] : text_.updates) {
+      ANET_ASSIGN_OR_RETURN(ValueId p, lookup(param));
+      ANET_ASSIGN_OR_RETURN(ValueId v, lookup(value));
+      g.updates.emplace_back(p, v);
     }
     if (Status ok = verify(g); !ok)
       return error_at(text_.pos, ok.error().message);

@@ -289,6 +289,8 @@ std::optional<std::string> plan_problem(const Plan &plan) {
                             ? graph.type(id)
                             : TensorType{DType::F32, slice->second.source_shape};
       auto it = plan.weights.find(stored);
+      if (it == plan.weights.end() && graph.zero_init.count(stored))
+        continue; // optimizer state, zero at the start
       if (it == plan.weights.end())
         return "program '" + name + "' reads parameter '" + stored + "' (" + to_string(type) +
                ") but the plan has no weights for it";

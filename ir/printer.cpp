@@ -235,6 +235,15 @@ void print_graph(std::ostream &os, const Graph &g) {
   }
   if (g.explicit_transfers)
     os << "  transfers explicit\n";
+  for (const std::string &name : g.zero_init)
+    os << "  state " << quote_string(name) << '\n';
+  for (auto [param, update] : g.updates) {
+    os << "  update ";
+    print_value_ref(os, g, param);
+    os << " = ";
+    print_value_ref(os, g, update);
+    os << '\n';
+  }
   for (ValueId v : g.outputs) {
     os << "  output ";
     print_value_ref(os, g, v);

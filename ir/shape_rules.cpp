@@ -483,4 +483,208 @@ Result shape_Pad(const Node &n, const Types &in) {
 // device, to the node's device.
 Result shape_Transfer(const Node &n, const Types &in) { return same_as_input(n, in); }
 
+// --- Training ops -----------------------------------------------------------
+
+static Status same_shapes(const Types &in, std::initializer_list<size_t> which, const char *what) {
+  for (size_t i : which)
+    if (in[i].shape != in[*which.begin()].shape)
+      return bad(std::string(what) + ": input " + std::to_string(i) + " has shape " +
+                 shape_string(in[i].shape) + ", expected " +
+                 shape_string(in[*which.begin()].shape));
+  return {};
+}
+
+static Status need_scalar(const TensorType &t, const char *what) {
+  if (t.rank() != 0)
+    return bad(std::string(what) + " must be a scalar, has shape " + shape_string(t.shape));
+  return {};
+}
+
+// SoftmaxCrossEntropy: no attributes. Inputs logits[N,K] and labels[N]
+// (class indices stored as floats). Output: the mean over the batch of
+// -log(softmax(logits)[label]), a scalar.
+Result shape_SoftmaxCrossEntropy(const Node &, const Types &in) {
+  ANET_RETURN_IF_ERR(need_rank(in[0], 2, "logits"));
+  if (in[1].shape != Shape{in[0].shape[0]})
+    return bad("labels " + shape_string(in[1].shape) + " must be [" +
+               std::to_string(in[0].shape[0]) + "] for logits " + shape_string(in[0].shape));
+  return one({});
+}
+
+// DropoutMask: shape (the mask's shape), ratio in [0, 1), seed. Input: the
+// training step, a scalar. Each element is 0 with probability `ratio`, else
+// 1/(1-ratio); ir/random.h defines the draw, a function of (seed, step,
+// element index), so every backend and every partition draws the same mask.
+Result shape_DropoutMask(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(need<std::vector<int64_t>>(n, {"shape"}));
+  ANET_RETURN_IF_ERR(need<float>(n, {"ratio"}));
+  ANET_RETURN_IF_ERR(need<int64_t>(n, {"seed"}));
+  ANET_RETURN_IF_ERR(need_scalar(in[0], "step"));
+  float r = n.attrs.f("ratio");
+  if (!(r >= 0.f && r < 1.f))
+    return bad("ratio must be in [0, 1), is " + std::to_string(r));
+  return one(n.attrs.ints("shape"));
+}
+
+// BatchNormTrain: epsilon, momentum. Inputs X[N,C,...], scale, B, mean, var,
+// each [C]. Normalises with the batch's statistics (population variance).
+// Outputs Y, the updated running mean and variance (running * momentum +
+// batch * (1 - momentum), as ONNX's training mode), and the batch mean and
+// 1/sqrt(var + epsilon) saved for the gradient.
+Result shape_BatchNormTrain(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(need<float>(n, {"momentum"}));
+  ANET_ASSIGN_OR_RETURN(Types y, shape_BatchNormalization(n, in));
+  if (in[0].numel() / std::max<int64_t>(in[0].shape[1], 1) < 2)
+    return bad("training-mode batch normalisation needs at least 2 values per channel, input is " +
+               shape_string(in[0].shape));
+  TensorType c = in[1];
+  return Types{y[0], c, c, c, c};
+}
+
+// ReduceSum: axes (sorted, distinct, non-negative), keepdims (0 or 1).
+Result shape_ReduceSum(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(need<std::vector<int64_t>>(n, {"axes"}));
+  ANET_RETURN_IF_ERR(need<int64_t>(n, {"keepdims"}));
+  const auto &axes = n.attrs.ints("axes");
+  for (size_t i = 0; i < axes.size(); ++i)
+    if (axes[i] < 0 || axes[i] >= in[0].rank() || (i > 0 && axes[i] <= axes[i - 1]))
+      return bad("axes " + shape_string(axes) + " must be sorted, distinct and within rank " +
+                 std::to_string(in[0].rank()));
+  Shape out;
+  for (int64_t d = 0; d < in[0].rank(); ++d) {
+    bool reduced = std::find(axes.begin(), axes.end(), d) != axes.end();
+    if (!reduced)
+      out.push_back(in[0].shape[static_cast<size_t>(d)]);
+    else if (n.attrs.i("keepdims"))
+      out.push_back(1);
+  }
+  return one(out);
+}
+
+// ActivationGrad: activation (Relu, Sigmoid, Tanh or Clip, with
+// activation_min/activation_max for Clip). Inputs dY and the activation's
+// output Y; dX = dY * f'(x), written in terms of Y.
+Result shape_ActivationGrad(const Node &n, const Types &in) {
+  if (!n.attrs.has("activation"))
+    return bad("attribute 'activation' is missing");
+  ANET_RETURN_IF_ERR(check_fused_activation(n));
+  ANET_RETURN_IF_ERR(same_shapes(in, {0, 1}, "dY and Y differ"));
+  return Types{in[0]};
+}
+
+// The convolution a Conv gradient belongs to, checked: X and W give dY.
+static Status check_conv(const Node &n, const TensorType &x, const TensorType &w,
+                         const TensorType &dy) {
+  Node conv;
+  conv.op = OpKind::Conv;
+  conv.attrs = n.attrs;
+  conv.attrs.erase("input_shape");
+  conv.outputs = {0};
+  ANET_ASSIGN_OR_RETURN(Types y, shape_Conv(conv, {x, w}));
+  if (y[0].shape != dy.shape)
+    return bad("dY " + shape_string(dy.shape) + " is not the shape " + shape_string(y[0].shape) +
+               " of the convolution's output");
+  return {};
+}
+
+// ConvGradInput: Conv's attributes plus input_shape (X's shape). Inputs dY
+// and W; output dX.
+Result shape_ConvGradInput(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(need<std::vector<int64_t>>(n, {"input_shape"}));
+  TensorType x{DType::F32, n.attrs.ints("input_shape")};
+  if (x.rank() != 4 || checked_numel(x.shape) < 0)
+    return bad("input_shape " + shape_string(x.shape) + " must be a valid 4-D shape");
+  ANET_RETURN_IF_ERR(need_rank(in[1], 4, "weight"));
+  ANET_RETURN_IF_ERR(check_conv(n, x, in[1], in[0]));
+  return Types{x};
+}
+
+// ConvGradWeight: Conv's attributes. Inputs X and dY; output dW
+// [M, C/group, kH, kW] with M dY's channels.
+Result shape_ConvGradWeight(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(need<int64_t>(n, {"group"}));
+  ANET_RETURN_IF_ERR(need<std::vector<int64_t>>(n, {"kernel_shape"}));
+  ANET_RETURN_IF_ERR(need_rank(in[0], 4, "X"));
+  ANET_RETURN_IF_ERR(need_rank(in[1], 4, "dY"));
+  ANET_RETURN_IF_ERR(need_len(n, "kernel_shape", 2));
+  int64_t group = n.attrs.i("group");
+  if (group < 1 || in[0].shape[1] % group != 0)
+    return bad("group " + std::to_string(group) + " does not divide the input's " +
+               std::to_string(in[0].shape[1]) + " channels");
+  const auto &k = n.attrs.ints("kernel_shape");
+  TensorType w{DType::F32, {in[1].shape[1], in[0].shape[1] / group, k[0], k[1]}};
+  ANET_RETURN_IF_ERR(check_conv(n, in[0], w, in[1]));
+  return Types{w};
+}
+
+// LRNGrad: LRN's attributes. Inputs X, Y (the LRN's output) and dY.
+Result shape_LRNGrad(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(shape_LRN(n, {in[0]}));
+  ANET_RETURN_IF_ERR(same_shapes(in, {0, 1, 2}, "X, Y and dY differ"));
+  return Types{in[0]};
+}
+
+// MaxPoolGrad: MaxPool's attributes. Inputs X and dY; each window's
+// gradient goes to its first maximal element (the forward's argmax).
+Result shape_MaxPoolGrad(const Node &n, const Types &in) {
+  ANET_ASSIGN_OR_RETURN(Types y, shape_MaxPool(n, {in[0]}));
+  if (y[0].shape != in[1].shape)
+    return bad("dY " + shape_string(in[1].shape) + " is not the pool's output shape " +
+               shape_string(y[0].shape));
+  return Types{in[0]};
+}
+
+// AveragePoolGrad: AveragePool's attributes plus input_shape. Input dY.
+Result shape_AveragePoolGrad(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(need<std::vector<int64_t>>(n, {"input_shape"}));
+  TensorType x{DType::F32, n.attrs.ints("input_shape")};
+  if (checked_numel(x.shape) < 0)
+    return bad("input_shape " + shape_string(x.shape) + " is negative or too large");
+  ANET_ASSIGN_OR_RETURN(Types y, shape_AveragePool(n, {x}));
+  if (y[0].shape != in[0].shape)
+    return bad("dY " + shape_string(in[0].shape) + " is not the pool's output shape " +
+               shape_string(y[0].shape));
+  return Types{x};
+}
+
+// SoftmaxGrad, LogSoftmaxGrad: axis. Inputs Y (the forward output) and dY.
+Result shape_SoftmaxGrad(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(same_shapes(in, {0, 1}, "Y and dY differ"));
+  return along_axis(n, in);
+}
+Result shape_LogSoftmaxGrad(const Node &n, const Types &in) { return shape_SoftmaxGrad(n, in); }
+
+// SoftmaxCrossEntropyGrad: no attributes. Inputs logits, labels and the
+// loss's gradient (a scalar); output dlogits = (softmax - onehot) * dL / N.
+Result shape_SoftmaxCrossEntropyGrad(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(shape_SoftmaxCrossEntropy(n, {in[0], in[1]}));
+  ANET_RETURN_IF_ERR(need_scalar(in[2], "dloss"));
+  return Types{in[0]};
+}
+
+// BatchNormGrad: epsilon. Inputs X, scale, saved mean, saved 1/std (from
+// BatchNormTrain) and dY; outputs dX, dscale, dB.
+Result shape_BatchNormGrad(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(need<float>(n, {"epsilon"}));
+  if (in[0].rank() < 2)
+    return bad("input must have rank >= 2, has shape " + shape_string(in[0].shape));
+  for (size_t i = 1; i < 4; ++i)
+    if (in[i].shape != Shape{in[0].shape[1]})
+      return bad("input " + std::to_string(i) + " has shape " + shape_string(in[i].shape) +
+                 ", expected [" + std::to_string(in[0].shape[1]) + "]");
+  ANET_RETURN_IF_ERR(same_shapes(in, {0, 4}, "X and dY differ"));
+  return Types{in[0], in[1], in[1]};
+}
+
+// SgdUpdate: momentum, weight_decay. Inputs W, V (momentum), G and the
+// learning rate (a scalar); the paper's rule:
+//   V' = momentum * V - weight_decay * lr * W - lr * G;   W' = W + V'.
+// Outputs W' and V', which replace W and V (Graph::updates).
+Result shape_SgdUpdate(const Node &n, const Types &in) {
+  ANET_RETURN_IF_ERR(need<float>(n, {"momentum", "weight_decay"}));
+  ANET_RETURN_IF_ERR(same_shapes(in, {0, 1, 2}, "W, V and G differ"));
+  ANET_RETURN_IF_ERR(need_scalar(in[3], "lr"));
+  return Types{in[0], in[0]};
+}
+
 } // namespace anet

@@ -7,6 +7,46 @@
 #include "ir/graph.h"
 
 namespace anet {
+namespace {
+
+// Graph::updates: each pairs a param with a node output of its type, at most
+// one update per param, and the producing node is the param's last reader,
+// on the one device that reads it, so the new value can overwrite it.
+Status verify_updates(const Graph &g) {
+  auto fail = [](auto &&...parts) { return make_error(ExitCode::InvalidModel, parts...); };
+  auto n_values = static_cast<ValueId>(g.values.size());
+  std::vector<NodeId> producer = g.producers();
+  auto readers = g.consumers();
+  std::vector<bool> updated(g.values.size(), false);
+  for (auto [param, value] : g.updates) {
+    if (param < 0 || param >= n_values || value < 0 || value >= n_values)
+      return fail("an update refers to a value id out of range");
+    const Value &p = g.value(param), &v = g.value(value);
+    if (p.kind != ValueKind::Param)
+      return fail("update of '", p.name, "': it is a ", value_kind_name(p.kind), ", not a param");
+    if (updated[static_cast<size_t>(param)])
+      return fail("param '", p.name, "' is updated twice");
+    updated[static_cast<size_t>(param)] = true;
+    NodeId writer = producer[static_cast<size_t>(value)];
+    if (writer < 0)
+      return fail("update of '", p.name, "': '", v.name, "' is not a node output");
+    if (v.type != p.type)
+      return fail("update of '", p.name, "' ", to_string(p.type), " by '", v.name, "' ",
+                  to_string(v.type), ": the types differ");
+    const Node &w = g.nodes[static_cast<size_t>(writer)];
+    for (NodeId r : readers[static_cast<size_t>(param)]) {
+      if (r > writer)
+        return fail("param '", p.name, "' is read by node '", g.nodes[static_cast<size_t>(r)].name,
+                    "' after node '", w.name, "' computes its update");
+      if (g.nodes[static_cast<size_t>(r)].device != w.device)
+        return fail("param '", p.name, "' is updated on device ", w.device,
+                    " but also read on device ", g.nodes[static_cast<size_t>(r)].device);
+    }
+  }
+  return {};
+}
+
+} // namespace
 
 Status verify_placement(const Graph &g) {
   std::vector<NodeId> producer = g.producers();
@@ -111,6 +151,7 @@ Status verify(const Graph &g) {
   }
   if (g.explicit_transfers)
     ANET_RETURN_IF_ERR(verify_placement(g));
+  ANET_RETURN_IF_ERR(verify_updates(g));
   if (g.outputs.empty())
     return fail("graph '", g.name, "' has no outputs");
   for (ValueId v : g.outputs) {

@@ -153,7 +153,45 @@ inline Graph all_ops_graph() {
       "pad");
   ValueId moved = b.node1(OpKind::Transfer, {pad}, attrs({{"kind", std::string("copy")}}), "to1");
   b.g.nodes.back().device = 1;
-  b.g.outputs = {sm, moved, sl};
+
+  // The training ops: loss, training-mode forms, gradients, the update.
+  ValueId labels = b.input("labels", {1});
+  ValueId step = b.input("step", {});
+  ValueId lr = b.input("lr", {});
+  ValueId loss = b.node1(OpKind::SoftmaxCrossEntropy, {gemm, labels}, {}, "loss");
+  b.node1(OpKind::DropoutMask, {step},
+          attrs({{"shape", ints({1, 6})}, {"ratio", 0.5f}, {"seed", int64_t{3}}}), "mask");
+  auto bnt = b.node(OpKind::BatchNormTrain, {c, s, bb, m, v},
+                    attrs({{"epsilon", 1e-5f}, {"momentum", 0.9f}}),
+                    {"bnt", "bnt.mean", "bnt.var", "bnt.saved_mean", "bnt.saved_invstd"});
+  b.node1(OpKind::ReduceSum, {c}, attrs({{"axes", ints({0, 2, 3})}, {"keepdims", int64_t{0}}}),
+          "bias_grad");
+  b.node1(OpKind::ActivationGrad, {c, r}, attrs({{"activation", std::string("Relu")}}),
+          "relu_grad");
+  Attrs conv_grad = conv;
+  conv_grad.set("input_shape", ints({1, 4, 8, 8}));
+  b.node1(OpKind::ConvGradInput, {c, w}, conv_grad, "conv_dx");
+  b.node1(OpKind::ConvGradWeight, {x, c}, conv, "conv_dw");
+  b.node1(OpKind::LRNGrad, {bn, lrn, lrn},
+          attrs({{"alpha", 1e-4f}, {"beta", 0.75f}, {"bias", 2.0f}, {"size", int64_t{5}}}),
+          "lrn_grad");
+  b.node1(OpKind::MaxPoolGrad, {lrn, pool}, mp, "pool_grad");
+  Attrs ap_grad = ap;
+  ap_grad.set("input_shape", ints({1, 6, 3, 3}));
+  b.node1(OpKind::AveragePoolGrad, {avg}, ap_grad, "avg_grad");
+  b.node1(OpKind::SoftmaxGrad, {sm, sm}, attrs({{"axis", int64_t{1}}}), "prob_grad");
+  b.node1(OpKind::LogSoftmaxGrad, {lsm, lsm}, attrs({{"axis", int64_t{1}}}), "logprob_grad");
+  b.node1(OpKind::SoftmaxCrossEntropyGrad, {gemm, labels, loss}, {}, "loss_grad");
+  b.node(OpKind::BatchNormGrad, {c, s, bnt[3], bnt[4], c}, attrs({{"epsilon", 1e-5f}}),
+         {"bn_dx", "bn_dscale", "bn_dbias"});
+  ValueId momentum = b.param("conv.b.momentum", {6});
+  auto sgd = b.node(OpKind::SgdUpdate, {bias, momentum, bias, lr},
+                    attrs({{"momentum", 0.9f}, {"weight_decay", 0.0005f}}),
+                    {"conv.b/new", "conv.b.momentum/new"});
+  b.g.nodes.back().device = 1;
+  b.g.updates = {{m, bnt[1]}, {v, bnt[2]}, {bias, sgd[0]}, {momentum, sgd[1]}};
+  b.g.zero_init = {"conv.b.momentum"};
+  b.g.outputs = {sm, moved, sl, loss};
   return b.g;
 }
 
@@ -266,6 +304,8 @@ inline void expect_same_graph(const Graph &a, const Graph &b) {
   }
   EXPECT_EQ(a.inputs, b.inputs);
   EXPECT_EQ(a.outputs, b.outputs);
+  EXPECT_EQ(a.updates, b.updates);
+  EXPECT_EQ(a.zero_init, b.zero_init);
   ASSERT_EQ(a.constants.size(), b.constants.size());
   for (const auto &[id, data] : a.constants) {
     auto it = b.constants.find(id);

@@ -80,7 +80,10 @@ TEST(IrText, AllOpsTextShowsEachFeature) {
            "param %gemm.w@0: f32[3,6] from \"gemm.w\" [6,6] axis 0 offset 3\n",
            "activation=\"Clip\", activation_max=6.0, activation_min=0.0",
            "%to1: f32[1,4] = Transfer(%pad) {kind=\"copy\"} device=1\n",
-           "output %prob\n  output %to1\n  output %slice\n}\n",
+           "state \"conv.b.momentum\"\n  update %bn.mean = %bnt.mean\n  update %bn.var = "
+           "%bnt.var\n  update %conv.b = %conv.b/new\n  update %conv.b.momentum = "
+           "%conv.b.momentum/new\n",
+           "output %prob\n  output %to1\n  output %slice\n  output %loss\n}\n",
        })
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\nnot in\n" << text;
 }
@@ -286,7 +289,27 @@ INSTANTIATE_TEST_SUITE_P(
                 4, 3, "'%y' is already defined at line 3"},
         BadText{"graph g {\n  foo %x: f32[2]\n}", 2, 3, "expected input, param, const"},
         BadText{"graph g {\n  input %x: i64[2]\n}", 2, 13, "expected a tensor type"},
-        BadText{"graph g {\n  input % x: f32[2]\n}", 2, 9, "'%' must be followed by a name"}));
+        BadText{"graph g {\n  input % x: f32[2]\n}", 2, 9, "'%' must be followed by a name"},
+        BadText{"graph g {\n  state 5\n}", 2, 9, "expected a quoted weight name after 'state'"},
+        BadText{"graph g {\n  param %w: f32[2]\n  update %w %w\n}", 3, 13, "expected '='"},
+        BadText{"graph g {\n  input %x: f32[2]\n  %y = Relu(%x)\n  update %x = %y\n"
+                "  output %y\n}",
+                1, 1, "update of 'x': it is a input, not a param"},
+        BadText{"graph g {\n  param %w: f32[2]\n  param %v: f32[2]\n  update %w = %v\n"
+                "  output %w\n}",
+                1, 1, "update of 'w': 'v' is not a node output"},
+        BadText{"graph g {\n  param %w: f32[2]\n  %y = Relu(%w)\n  update %w = %y\n"
+                "  update %w = %y\n  output %y\n}",
+                1, 1, "param 'w' is updated twice"},
+        BadText{"graph g {\n  param %w: f32[2]\n  %y = Reshape(%w) {shape=[1,2]}\n"
+                "  update %w = %y\n  output %y\n}",
+                1, 1, "the types differ"},
+        BadText{"graph g {\n  param %w: f32[2]\n  %y = Relu(%w)\n  %z = Sigmoid(%w)\n"
+                "  update %w = %y\n  output %z\n}",
+                1, 1, "param 'w' is read by node 'z' after node 'y' computes its update"},
+        BadText{"graph g {\n  param %w: f32[2]\n  %z = Sigmoid(%w) device=1\n"
+                "  %y = Relu(%w)\n  update %w = %y\n  output %z\n}",
+                1, 1, "param 'w' is updated on device 0 but also read on device 1"}));
 
 TEST(IrText, UnverifiableGraphStillPrints) {
   GraphBuilder b;

@@ -119,6 +119,70 @@ inline std::optional<OpSample> op_sample(OpKind op) {
     n.attrs.set("mode", std::string("reflect"));
     n.attrs.set("value", 0.f);
     return OpSample{n, {varied({2, 3})}};
+  case OpKind::SoftmaxCrossEntropy:
+    return OpSample{n, {varied({3, 4}), tensor({3}, {0, 3, 1})}};
+  case OpKind::DropoutMask:
+    n.attrs.set("shape", Ints{2, 3});
+    n.attrs.set("ratio", 0.5f);
+    n.attrs.set("seed", int64_t{7});
+    return OpSample{n, {tensor({}, {3})}};
+  case OpKind::BatchNormTrain:
+    n = make_node(op, 5);
+    n.attrs.set("epsilon", 1e-5f);
+    n.attrs.set("momentum", 0.9f);
+    return OpSample{
+        n, {varied({2, 2, 2, 2}), varied({2}), varied({2}), varied({2}), varied({2}, true)}};
+  case OpKind::ReduceSum:
+    n.attrs.set("axes", Ints{0, 2});
+    n.attrs.set("keepdims", int64_t{1});
+    return OpSample{n, {varied({2, 3, 2})}};
+  case OpKind::ActivationGrad:
+    n.attrs.set("activation", std::string("Clip"));
+    n.attrs.set("activation_min", -1.f);
+    n.attrs.set("activation_max", 1.f);
+    return OpSample{n, {varied({2, 3}), varied({2, 3})}};
+  case OpKind::ConvGradInput:
+    set_window(n, {3, 3}, {1, 1}, {1, 1, 1, 1});
+    n.attrs.set("group", int64_t{2});
+    n.attrs.set("input_shape", Ints{1, 2, 4, 4});
+    return OpSample{n, {varied({1, 4, 4, 4}), varied({4, 1, 3, 3})}};
+  case OpKind::ConvGradWeight:
+    set_window(n, {3, 3}, {1, 1}, {1, 1, 1, 1});
+    n.attrs.set("group", int64_t{2});
+    return OpSample{n, {varied({1, 2, 4, 4}), varied({1, 4, 4, 4})}};
+  case OpKind::LRNGrad:
+    n.attrs.set("size", int64_t{3});
+    n.attrs.set("alpha", 1e-4f);
+    n.attrs.set("beta", 0.75f);
+    n.attrs.set("bias", 1.f);
+    return OpSample{n, {varied({1, 3, 2, 2}), varied({1, 3, 2, 2}), varied({1, 3, 2, 2})}};
+  case OpKind::MaxPoolGrad:
+    set_window(n, {3, 3}, {2, 2}, {0, 0, 1, 1});
+    n.attrs.set("ceil_mode", int64_t{0});
+    return OpSample{n, {varied({1, 2, 5, 5}), varied({1, 2, 2, 2})}};
+  case OpKind::AveragePoolGrad:
+    set_window(n, {3, 3}, {2, 2}, {1, 1, 1, 1});
+    n.attrs.set("ceil_mode", int64_t{1});
+    n.attrs.set("count_include_pad", int64_t{0});
+    n.attrs.set("input_shape", Ints{1, 2, 5, 5});
+    return OpSample{n, {varied({1, 2, 3, 3})}};
+  case OpKind::SoftmaxGrad:
+  case OpKind::LogSoftmaxGrad:
+    n.attrs.set("axis", int64_t{1});
+    return OpSample{n, {varied({2, 3}), varied({2, 3})}};
+  case OpKind::SoftmaxCrossEntropyGrad:
+    return OpSample{n, {varied({3, 4}), tensor({3}, {0, 3, 1}), tensor({}, {1})}};
+  case OpKind::BatchNormGrad:
+    n = make_node(op, 3);
+    n.attrs.set("epsilon", 1e-5f);
+    return OpSample{
+        n,
+        {varied({2, 2, 2, 2}), varied({2}), varied({2}), varied({2}, true), varied({2, 2, 2, 2})}};
+  case OpKind::SgdUpdate:
+    n = make_node(op, 2);
+    n.attrs.set("momentum", 0.9f);
+    n.attrs.set("weight_decay", 5e-4f);
+    return OpSample{n, {varied({2, 3}), varied({2, 3}), varied({2, 3}), tensor({}, {0.01f})}};
   }
   return std::nullopt;
 }
