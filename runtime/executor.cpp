@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -39,6 +40,8 @@ Expected<std::vector<float>> param_data(const Graph &g, ValueId id, const Weight
   auto slice = g.param_slices.find(id);
   const std::string &source = slice == g.param_slices.end() ? v.name : slice->second.source;
   auto it = weights.find(source);
+  if (it == weights.end() && g.zero_init.count(source))
+    return std::vector<float>(static_cast<size_t>(v.type.numel()), 0.f);
   if (it == weights.end())
     return make_error(ExitCode::IncompatiblePlan, "program '", g.name, "': weight '", source, "' (",
                       to_string(v.type), ") is missing from the weight store");
@@ -88,6 +91,7 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
   ANET_RETURN_IF_ERR(verify(program));
   Executor ex;
   ex.program_name_ = program.name;
+  ex.program_ = std::make_unique<Graph>(program);
   ex.memory_ = plan_memory(program);
   ANET_RETURN_IF_ERR(check_memory_plan(program, ex.memory_));
 
@@ -107,8 +111,14 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
   // values at their planned offsets; params and constants copied to each
   // device that reads them.
   std::map<std::pair<ValueId, int>, size_t> resident_at; // -> index in resident_
-  auto address = [&](ValueId v, int lane) -> Expected<float *> {
+  std::map<ValueId, ValueId> updated_param;              // update value -> its param
+  for (auto [param, update] : program.updates)
+    updated_param[update] = param;
+  std::function<Expected<float *>(ValueId, int)> address;
+  address = [&](ValueId v, int lane) -> Expected<float *> {
     const Value &val = program.value(v);
+    if (auto it = updated_param.find(v); it != updated_param.end())
+      return address(it->second, lane); // written over the param it replaces
     if (val.kind == ValueKind::Input || val.kind == ValueKind::Activation) {
       const Lane &home = ex.lanes_[static_cast<size_t>(ex.memory_.device[static_cast<size_t>(v)])];
       return home.arena.data() + ex.memory_.offset[static_cast<size_t>(v)] / 4;
@@ -125,6 +135,7 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
     } else {
       ANET_ASSIGN_OR_RETURN(std::vector<float> data, param_data(program, v, weights));
       ANET_RETURN_IF_ERR(dev.copy_in(*buffer, data));
+      ex.params_.push_back(ResidentParam{v, lane, ex.resident_.size()});
     }
     resident_at[key] = ex.resident_.size();
     ex.resident_.push_back(std::move(*buffer));
@@ -259,6 +270,46 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
     outputs.push_back(std::move(t));
   }
   return outputs;
+}
+
+Status Executor::load_weights(const WeightStore &weights) {
+  for (const ResidentParam &p : params_) {
+    ANET_ASSIGN_OR_RETURN(std::vector<float> data, param_data(*program_, p.value, weights));
+    Buffer &buffer = resident_[p.buffer];
+    ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(p.lane)].device->copy_in(buffer, data));
+  }
+  return {};
+}
+
+Status Executor::read_weights(WeightStore &weights) const {
+  for (const ResidentParam &p : params_) {
+    const Value &v = program_->value(p.value);
+    std::vector<float> data(static_cast<size_t>(v.type.numel()));
+    const Buffer &buffer = resident_[p.buffer];
+    ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(p.lane)].device->copy_out(buffer, data));
+    auto slice = program_->param_slices.find(p.value);
+    if (slice == program_->param_slices.end()) {
+      weights[v.name] = std::move(data);
+      continue;
+    }
+    // Write this device's slice into the whole weight.
+    const ParamSlice &s = slice->second;
+    std::vector<float> &whole = weights[s.source];
+    whole.resize(static_cast<size_t>(TensorType{DType::F32, s.source_shape}.numel()));
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < static_cast<int64_t>(s.source_shape.size()); ++d) {
+      if (d < s.axis)
+        outer *= s.source_shape[static_cast<size_t>(d)];
+      if (d > s.axis)
+        inner *= s.source_shape[static_cast<size_t>(d)];
+    }
+    int64_t dim = s.source_shape[static_cast<size_t>(s.axis)];
+    int64_t len = v.type.shape[static_cast<size_t>(s.axis)];
+    for (int64_t o = 0; o < outer; ++o)
+      std::copy_n(data.begin() + o * len * inner, len * inner,
+                  whole.begin() + (o * dim + s.offset) * inner);
+  }
+  return {};
 }
 
 } // namespace anet

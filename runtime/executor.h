@@ -40,6 +40,17 @@ public:
   /// the expected and given types). Returns program.outputs in order.
   Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs);
 
+  /// Replaces the data of every parameter the program reads by the weight
+  /// of its name in `weights` (its slice, for a partitioned weight): for
+  /// resuming from a checkpoint, or handing trained weights to another
+  /// program. A missing weight that is not zero-initialised state, or one of
+  /// the wrong size, is an ExitCode::IncompatiblePlan error naming it.
+  Status load_weights(const WeightStore &weights);
+  /// Copies the current data of every parameter the program reads, updated
+  /// by its runs, into `weights` under the stored names: partitioned
+  /// weights are reassembled whole from their slices.
+  Status read_weights(WeightStore &weights) const;
+
   /// The memory plan the executor allocated from.
   const MemoryPlan &memory_plan() const { return memory_; }
 
@@ -77,7 +88,16 @@ private:
   Executor();
   Status run_lane(Lane &lane);
 
+  /// A parameter's buffer on one device.
+  struct ResidentParam {
+    ValueId value;
+    int lane;
+    size_t buffer; ///< index in resident_
+  };
+
   std::string program_name_;
+  std::unique_ptr<Graph> program_; ///< for load_weights/read_weights
+  std::vector<ResidentParam> params_;
   MemoryPlan memory_;
   std::vector<Lane> lanes_;
   std::vector<Buffer> resident_; ///< params and constants, per reading device

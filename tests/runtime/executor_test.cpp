@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ir/parser.h"
 #include "tests/runtime/op_test_util.h"
 
 namespace anet::test {
@@ -176,6 +177,74 @@ TEST(Executor, OutputMayBeAnInputOrAParam) {
   ASSERT_TRUE(out.ok()) << out.error().message;
   expect_tensor((*out)[0], {2}, {7, 8});
   expect_tensor((*out)[1], {2}, {1, 2});
+}
+
+} // namespace
+} // namespace anet::test
+
+namespace anet::test {
+namespace {
+
+// An SGD step on a param sliced from a stored weight, with zero-initialised
+// momentum: w' = w - lr (g + wd w) from v = 0, written over w in place.
+Graph sgd_program() {
+  auto g = parse_graph(R"(graph sgd {
+  input %g: f32[2]
+  input %lr: f32[]
+  param %w@1: f32[2] from "w" [4] axis 0 offset 2
+  param %w@1.momentum: f32[2] from "w.momentum" [4] axis 0 offset 2
+  %w2: f32[2], %v2: f32[2] = SgdUpdate(%w@1, %w@1.momentum, %g, %lr) {momentum=0.9, weight_decay=0.5}
+  %out: f32[2] = Identity(%w2)
+  state "w.momentum"
+  update %w@1 = %w2
+  update %w@1.momentum = %v2
+  output %out
+})");
+  EXPECT_TRUE(g.ok()) << g.error().message;
+  return *g;
+}
+
+TEST(Executor, UpdatesParamsInPlaceAndReadsThemBackWhole) {
+  auto device = make_reference_device();
+  WeightStore weights{{"w", {1, 2, 3, 4}}};
+  auto exec = Executor::create(sgd_program(), weights, *device);
+  ASSERT_TRUE(exec.ok()) << exec.error().message;
+  Tensor g(f32({2}), {1, 1}), lr(f32({}), {0.1f});
+  ASSERT_TRUE(exec->run({g, lr}).ok());
+  WeightStore after = weights;
+  ASSERT_TRUE(exec->read_weights(after).ok());
+  // v = -0.5*0.1*w - 0.1*1; w' = w + v, for the slice [3, 4] only.
+  EXPECT_EQ(after.at("w"), (std::vector<float>{1, 2, 3 - 0.15f - 0.1f, 4 - 0.2f - 0.1f}));
+  EXPECT_EQ(after.at("w.momentum"), (std::vector<float>{0, 0, -0.25f, -0.3f}));
+  // A second run continues from the updated state.
+  auto second = exec->run({g, lr});
+  ASSERT_TRUE(second.ok());
+  EXPECT_NEAR((*second)[0].data[0], 2.75f + (0.9f * -0.25f - 0.05f * 2.75f - 0.1f), 1e-6);
+}
+
+TEST(Executor, LoadWeightsReplacesTheState) {
+  auto device = make_reference_device();
+  auto exec = Executor::create(sgd_program(), {{"w", {1, 2, 3, 4}}}, *device);
+  ASSERT_TRUE(exec.ok()) << exec.error().message;
+  ASSERT_TRUE(exec->load_weights({{"w", {0, 0, 10, 20}}, {"w.momentum", {0, 0, 1, 1}}}).ok());
+  WeightStore after;
+  ASSERT_TRUE(exec->read_weights(after).ok());
+  EXPECT_EQ(after.at("w"), (std::vector<float>{0, 0, 10, 20}));
+  EXPECT_EQ(after.at("w.momentum"), (std::vector<float>{0, 0, 1, 1}));
+}
+
+TEST(Executor, LoadWeightsRefusesAMissingOrWronglySizedWeight) {
+  auto device = make_reference_device();
+  auto exec = Executor::create(sgd_program(), {{"w", {1, 2, 3, 4}}}, *device);
+  ASSERT_TRUE(exec.ok());
+  Status missing = exec->load_weights({{"w.momentum", {0, 0, 0, 0}}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ExitCode::IncompatiblePlan);
+  EXPECT_NE(missing.error().message.find("weight 'w'"), std::string::npos)
+      << missing.error().message;
+  Status wrong = exec->load_weights({{"w", {1, 2, 3}}});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, ExitCode::IncompatiblePlan);
 }
 
 } // namespace
