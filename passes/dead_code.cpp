@@ -1,5 +1,5 @@
 // dead-code: removes nodes whose outputs nothing reads (neither another
-// node nor the graph's outputs), then values nothing refers to. Runs after
+// node, the graph's outputs nor a param update), then values nothing refers to. Runs after
 // every rewrite that can leave producers orphaned.
 
 #include "passes/passes.h"
@@ -15,6 +15,8 @@ public:
     std::vector<bool> live(g.values.size(), false);
     for (ValueId v : g.outputs)
       live[static_cast<size_t>(v)] = true;
+    for (auto [param, update] : g.updates)
+      live[static_cast<size_t>(update)] = true;
     std::vector<bool> keep(g.nodes.size(), false);
     // Walk backwards: nodes are in topological order, so one sweep marks
     // everything the outputs depend on.

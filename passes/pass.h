@@ -24,6 +24,9 @@ struct PassContext {
   std::string partition = "model";
   /// True for programs that train (keeps Dropout, adds loss and backward).
   bool training = false;
+  /// SGD: v <- momentum v - weight_decay lr w - lr g; w <- w + v.
+  float momentum = 0.9f;
+  float weight_decay = 0.0005f;
   /// Run the verifier before and after every pass (tests, debug builds).
   bool verify = true;
   /// Passes that are skipped, by name (`--disable-pass`).

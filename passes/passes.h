@@ -2,6 +2,7 @@
 /// Constructors of every pass, one file each under passes/, and the
 /// pipelines that order them.
 
+#include <map>
 #include <memory>
 
 #include "passes/pass.h"
@@ -25,8 +26,37 @@ std::unique_ptr<Pass> make_partition_pass();
 /// lives on another device; marks the graph's transfers explicit.
 std::unique_ptr<Pass> make_insert_transfers_pass();
 
+/// The training passes (passes/training_mode.cpp, add_loss.cpp,
+/// autodiff.cpp, optimizer.cpp, in pipeline order):
+/// training-mode: Dropout becomes DropoutMask * x (a mask per step),
+/// BatchNormalization becomes BatchNormTrain (batch statistics).
+std::unique_ptr<Pass> make_training_mode_pass();
+/// add-loss: the softmax cross-entropy of the logits against a new input
+/// `labels`, as the value `loss`.
+std::unique_ptr<Pass> make_add_loss_pass();
+/// autodiff: the backward graph of `loss`; param p's gradient is "grad/p".
+std::unique_ptr<Pass> make_autodiff_pass();
+/// optimizer: the paper's SGD update of every param from its gradient
+/// (momentum buffers as zero-initialised state, the learning rate as the
+/// input `lr`), and BatchNormTrain's running statistics written back.
+std::unique_ptr<Pass> make_optimizer_pass();
+
+/// The names training programs use.
+inline constexpr const char *kLossName = "loss";
+inline constexpr const char *kLabelsName = "labels";
+inline constexpr const char *kLearningRateName = "lr";
+inline constexpr const char *kStepName = "step";
+
+/// Appends the backward graph of the scalar `loss` to `g` and returns each
+/// param's gradient value (named "grad/<param>"); params the loss does not
+/// depend on have none. Errors name the node whose gradient cannot be
+/// built.
+Expected<std::map<ValueId, ValueId>> build_backward(Graph &g, ValueId loss);
+
 /// The passes of an inference plan, in order (passes/pipelines.cpp says why).
 Pipeline inference_pipeline();
+/// The passes of a training program (train_step), in order.
+Pipeline training_pipeline();
 
 /// The names of every pass, for --print-after and --disable-pass checks.
 std::vector<std::string> all_pass_names();
