@@ -24,6 +24,7 @@
 #include "ir/plan.h"
 #include "ir/printer.h"
 #include "models/alexnet.h"
+#include "models/paper_init.h"
 #include "passes/passes.h"
 #include "runtime/io/image.h"
 #include "tools/cli.h"
@@ -48,6 +49,11 @@ struct CompileArgs {
   std::vector<std::string> print_after;
   std::vector<std::string> disable_pass;
   bool print_ir = false;
+  std::string mode = "infer";
+  float momentum = 0.9f;
+  float weight_decay = 0.0005f;
+  std::string init = "model";
+  uint64_t seed = 0;
   CLI::Option *batch_opt = nullptr;
   CLI::Option *resize_opt = nullptr;
   CLI::Option *mean_opt = nullptr;
@@ -137,9 +143,10 @@ std::string with_commas(int64_t n) {
   return digits;
 }
 
-/// Runs the inference pipeline over `g` as the flags ask: devices and
-/// partition strategy, passes disabled, IR printed after chosen passes.
-Status run_passes(const CompileArgs &args, Graph &g) {
+/// Runs the inference (or, with `training`, the training) pipeline over
+/// `g` as the flags ask: devices and partition strategy, passes disabled,
+/// IR printed after chosen passes when `print`.
+Status run_passes(const CompileArgs &args, Graph &g, bool training, bool print) {
   std::vector<std::string> known = all_pass_names();
   for (const auto *list : {&args.print_after, &args.disable_pass})
     for (const std::string &name : *list)
@@ -153,33 +160,104 @@ Status run_passes(const CompileArgs &args, Graph &g) {
   PassContext ctx;
   ctx.devices = args.devices;
   ctx.partition = args.partition;
+  ctx.training = training;
+  ctx.momentum = args.momentum;
+  ctx.weight_decay = args.weight_decay;
   ctx.disabled.insert(args.disable_pass.begin(), args.disable_pass.end());
   ctx.after_pass = [&](std::string_view pass, const Graph &graph) {
-    bool wanted =
-        std::find(args.print_after.begin(), args.print_after.end(), pass) != args.print_after.end();
+    bool wanted = print && std::find(args.print_after.begin(), args.print_after.end(), pass) !=
+                               args.print_after.end();
     if (wanted)
       std::cout << "// IR after " << pass << "\n" << print_graph(graph);
   };
-  if (args.print_ir)
+  if (args.print_ir && print)
     std::cout << "// IR as imported\n" << print_graph(g);
-  auto changed = run_pipeline(g, inference_pipeline(), ctx);
+  auto changed = run_pipeline(g, training ? training_pipeline() : inference_pipeline(), ctx);
   if (!changed)
     return with_context(std::move(changed).take_error(), args.model);
-  if (args.print_ir)
+  if (args.print_ir && print)
     std::cout << "// IR as compiled\n" << print_graph(g);
   return {};
 }
 
-int run_compile(const CompileArgs &args) {
+/// Imports the model at `batch` (0: the model's own or --batch) and
+/// compiles it.
+Expected<ImportedModel> compile_program(const CompileArgs &args, int64_t batch, bool training,
+                                        bool print) {
   ImportOptions opts;
-  if (args.batch_opt->count())
-    opts.batch = args.batch;
-  auto imported = import_onnx_file(args.model, opts);
+  if (batch > 0)
+    opts.batch = batch;
+  ANET_ASSIGN_OR_RETURN(ImportedModel imported, import_onnx_file(args.model, opts));
+  ANET_RETURN_IF_ERR(run_passes(args, imported.graph, training, print));
+  return imported;
+}
+
+/// Turns an inference program over 10k crops into infer_tencrop: the
+/// classifier's output averaged over each image's ten consecutive crops.
+Status average_ten_crops(Graph &g, const std::string &model) {
+  ValueId out = g.outputs[0];
+  const Shape s = g.type(out).shape;
+  if (s.size() != 2 || s[0] % 10 != 0)
+    return make_error(ExitCode::InvalidModel, model,
+                      ": ten-crop averaging needs a [N, K] output, '", g.value(out).name, "' is ",
+                      to_string(g.type(out)));
+  const std::string name = g.value(out).name;
+  g.rename_value(out, g.unique_value_name(name + "/crops"));
+  auto add = [&](OpKind op, const std::string &stem, std::vector<ValueId> in, Attrs a,
+                 const std::string &out_name) -> Expected<ValueId> {
+    Node n;
+    n.op = op;
+    n.name = stem;
+    n.inputs = std::move(in);
+    n.attrs = std::move(a);
+    std::vector<TensorType> types;
+    for (ValueId v : n.inputs)
+      types.push_back(g.type(v));
+    n.outputs = {-1};
+    ANET_ASSIGN_OR_RETURN(auto t, infer_shapes(n, types));
+    n.outputs = {g.add_value(out_name, t[0], ValueKind::Activation)};
+    ValueId v = n.outputs[0];
+    g.add_node(std::move(n));
+    return v;
+  };
+  Attrs r;
+  r.set("shape", Shape{s[0] / 10, 10, s[1]});
+  ANET_ASSIGN_OR_RETURN(ValueId grouped, add(OpKind::Reshape, "tencrop/group", {out}, r,
+                                             g.unique_value_name("tencrop/group")));
+  Attrs sum;
+  sum.set("axes", std::vector<int64_t>{1});
+  sum.set("keepdims", int64_t{0});
+  ANET_ASSIGN_OR_RETURN(ValueId total, add(OpKind::ReduceSum, "tencrop/sum", {grouped}, sum,
+                                           g.unique_value_name("tencrop/sum")));
+  ValueId tenth = g.add_value(g.unique_value_name("tencrop/tenth"), TensorType{DType::F32, {}},
+                              ValueKind::Constant);
+  g.constants[tenth] = {0.1f};
+  ANET_ASSIGN_OR_RETURN(ValueId mean, add(OpKind::Mul, "tencrop/mean", {total, tenth}, {}, name));
+  g.outputs[0] = mean;
+  return verify(g);
+}
+
+/// The plan's programs for --mode train: train_step at the batch size, infer
+/// at the same batch, and infer_tencrop over ten crops of a tenth as many
+/// images (at least one). All share the stored weights by name.
+Status add_training_programs(const CompileArgs &args, Plan &plan, int64_t batch) {
+  ANET_ASSIGN_OR_RETURN(ImportedModel train, compile_program(args, batch, true, true));
+  plan.programs.emplace("train_step", std::move(train.graph));
+  ANET_ASSIGN_OR_RETURN(ImportedModel ten,
+                        compile_program(args, 10 * std::max<int64_t>(1, batch / 10), false, false));
+  ANET_RETURN_IF_ERR(average_ten_crops(ten.graph, args.model));
+  ten.graph.name = ten.graph.name + "/tencrop";
+  plan.programs.emplace("infer_tencrop", std::move(ten.graph));
+  return {};
+}
+
+int run_compile(const CompileArgs &args) {
+  const bool train = args.mode == "train";
+  const int64_t batch = args.batch_opt->count() ? args.batch : train ? 128 : 0;
+  auto imported = compile_program(args, batch, false, !train);
   if (!imported.ok())
     return report(kTool, imported.error());
   Graph &g = imported->graph;
-  if (Status passes = run_passes(args, g); !passes.ok())
-    return report(kTool, passes.error());
   if (g.inputs.empty() || g.outputs.empty())
     return report(kTool, make_error(ExitCode::InvalidModel, args.model,
                                     ": the model has no inputs or no outputs to run"));
@@ -209,16 +287,30 @@ int run_compile(const CompileArgs &args) {
   const std::string input = g.value(g.inputs[0]).name + " " + to_string(g.type(g.inputs[0]));
   const std::string output = g.value(g.outputs[0]).name + " " + to_string(g.type(g.outputs[0]));
   const size_t nodes = g.nodes.size();
+  if (args.init == "paper") {
+    if (Status s = models::paper_init(g, imported->weights, args.seed); !s.ok())
+      return report(kTool, s.error());
+  }
   plan.programs.emplace("infer", std::move(g));
   plan.weights = std::move(imported->weights);
   plan.onnx_model = std::move(imported->onnx_bytes);
+  if (train) {
+    if (Status s = add_training_programs(args, plan, batch); !s.ok())
+      return report(kTool, s.error());
+  }
 
   Status written = write_plan_file(plan, args.output);
   if (!written.ok())
     return report(kTool, written.error());
   std::cout << "wrote " << args.output << ": program infer (" << nodes << " nodes, input " << input
-            << ", output " << output << "), " << with_commas(parameters) << " parameters, resize "
-            << plan.preprocess.resize << "\n";
+            << ", output " << output << ")";
+  if (train) {
+    const Graph &step = plan.programs.at("train_step");
+    std::cout << ", train_step (" << step.nodes.size() << " nodes, batch " << batch
+              << "), infer_tencrop";
+  }
+  std::cout << ", " << with_commas(parameters) << " parameters, resize " << plan.preprocess.resize
+            << "\n";
   return 0;
 }
 
@@ -343,11 +435,34 @@ int tool_main(int argc, char **argv) {
                 "Print the IR after this pass (repeatable; names: see --disable-pass)")
       ->group("Passes");
   c->add_option("--disable-pass", compile.disable_pass,
-                "Skip this pass (repeatable): canonicalise, dead-code, fuse, partition, "
-                "insert-transfers")
+                "Skip this pass (repeatable): canonicalise, dead-code, training-mode, add-loss, "
+                "fuse, partition, insert-transfers, autodiff, optimizer")
       ->group("Passes");
   c->add_flag("--print-ir", compile.print_ir, "Print the IR as imported and as compiled")
       ->group("Passes");
+  c->add_option("--mode", compile.mode,
+                "infer (program infer) or train (also train_step: forward, loss, backward and "
+                "SGD update; and infer_tencrop); --batch defaults to 128 in train mode")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"infer", "train"}))
+      ->group("Training");
+  c->add_option("--momentum", compile.momentum, "SGD momentum")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0))
+      ->group("Training");
+  c->add_option("--weight-decay", compile.weight_decay, "SGD weight decay")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0))
+      ->group("Training");
+  c->add_option("--init", compile.init,
+                "Initial weights: 'model' (the ONNX initializers) or 'paper' (N(0, 0.01), biases "
+                "1 in conv2, conv4, conv5 and the hidden fully connected layers, else 0)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"model", "paper"}))
+      ->group("Training");
+  c->add_option("--seed", compile.seed, "Seed of --init paper")
+      ->capture_default_str()
+      ->group("Training");
 
   InspectArgs inspect;
   CLI::App *i = app.add_subcommand("inspect", "Print a plan's summary");

@@ -1,6 +1,10 @@
 /// anetrun: runs plans. Subcommands:
-///   infer  classify images or .npy tensors with the plan's "infer" program
-///   bench  time the "infer" program on random input
+///   infer   classify images or .npy tensors with the plan's "infer" program
+///           (or, --ten-crop, "infer_tencrop"), optionally with trained weights
+///   bench   time the "infer" program on random input
+///   train   train a plan compiled with --mode train (runtime/train/trainer.h)
+///   eval    top-1/top-5 error on a dataset split
+///   export  write trained weights back into the plan's original ONNX model
 /// docs/cli.md is the reference of every flag, default and exit code.
 
 #include <algorithm>
@@ -17,10 +21,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "frontend/onnx_export.h"
 #include "ir/plan.h"
+#include "runtime/data/augment.h"
+#include "runtime/data/loader.h"
 #include "runtime/device.h"
 #include "runtime/executor.h"
+#include "runtime/io/image.h"
 #include "runtime/io/npy.h"
+#include "runtime/train/checkpoint.h"
+#include "runtime/train/evaluate.h"
+#include "runtime/train/progress.h"
+#include "runtime/train/trainer.h"
 #include "tools/cli.h"
 #include "tools/infer_inputs.h"
 
@@ -36,7 +48,27 @@ struct InferArgs {
   int64_t top_k = 5;
   std::string output;
   std::string device = "cpu-ref";
+  std::string checkpoint;
+  bool ten_crop = false;
   bool json = false;
+};
+
+struct EvalArgs {
+  std::string plan;
+  std::string data;
+  std::string checkpoint;
+  std::string split = "val";
+  std::string device = "cpu-ref";
+  bool ten_crop = false;
+  int64_t limit = 0;
+  int threads = 2;
+  bool json = false;
+};
+
+struct ExportArgs {
+  std::string plan;
+  std::string checkpoint;
+  std::string output;
 };
 
 struct BenchArgs {
@@ -56,23 +88,59 @@ struct Loaded {
   std::optional<Executor> executor;
 };
 
-/// Reads the plan and checks that its "infer" program is one anetrun can feed.
-Expected<Loaded> load(const std::string &plan_path) {
+/// Trained weights and the training set's mean image from a checkpoint,
+/// checked against the plan: they replace the plan's weights, and the mean
+/// image (CHW, at the plan's resize) its preprocessing.
+Status apply_checkpoint(Plan &plan, const std::string &path) {
+  ANET_ASSIGN_OR_RETURN(Checkpoint c, read_checkpoint(path));
+  if (plan.programs.count("train_step"))
+    ANET_RETURN_IF_ERR(check_plan_fingerprint(c, plan_fingerprint(plan), path));
+  for (auto &[name, data] : plan.weights) {
+    auto it = c.weights.find(name);
+    if (it == c.weights.end() || it->second.size() != data.size())
+      return make_error(ExitCode::IncompatiblePlan, path, ": the checkpoint has no weight '", name,
+                        "' of ", data.size(), " values: it belongs to another model");
+    data = it->second;
+  }
+  auto mean = c.weights.find(kMeanImageKey);
+  if (mean != c.weights.end()) {
+    const int64_t side = plan.preprocess.resize;
+    const int64_t channels =
+        side > 0 ? static_cast<int64_t>(mean->second.size()) / (side * side) : 0;
+    if (channels < 1 || channels * side * side != static_cast<int64_t>(mean->second.size()))
+      return make_error(ExitCode::IncompatiblePlan, path, ": its mean image of ",
+                        mean->second.size(), " values does not fit the plan's resize ", side);
+    std::vector<float> chw(mean->second.size());
+    for (int64_t y = 0; y < side; ++y)
+      for (int64_t x = 0; x < side; ++x)
+        for (int64_t ch = 0; ch < channels; ++ch)
+          chw[static_cast<size_t>((ch * side + y) * side + x)] =
+              mean->second[static_cast<size_t>((y * side + x) * channels + ch)];
+    plan.preprocess.mean_image = std::move(chw);
+    plan.preprocess.mean.clear();
+  }
+  return {};
+}
+
+/// Reads the plan and checks that its program `program` is one anetrun can feed.
+Expected<Loaded> load(const std::string &plan_path, const std::string &checkpoint = "",
+                      const char *program = kProgram) {
   Loaded l;
   ANET_ASSIGN_OR_RETURN(l.plan, read_plan_file(plan_path));
-  auto it = l.plan.programs.find(kProgram);
+  if (!checkpoint.empty())
+    ANET_RETURN_IF_ERR(apply_checkpoint(l.plan, checkpoint));
+  auto it = l.plan.programs.find(program);
   if (it == l.plan.programs.end())
-    return make_error(ExitCode::IncompatiblePlan, plan_path, ": the plan has no '", kProgram,
+    return make_error(ExitCode::IncompatiblePlan, plan_path, ": the plan has no '", program,
                       "' program");
   l.program = &it->second;
   if (l.program->inputs.size() != 1 || l.program->outputs.empty())
-    return make_error(ExitCode::IncompatiblePlan, plan_path, ": the '", kProgram,
-                      "' program takes ", l.program->inputs.size(), " inputs and returns ",
-                      l.program->outputs.size(),
+    return make_error(ExitCode::IncompatiblePlan, plan_path, ": the '", program, "' program takes ",
+                      l.program->inputs.size(), " inputs and returns ", l.program->outputs.size(),
                       " outputs; anetrun feeds one input and reads the first output");
   const TensorType &input = l.program->type(l.program->inputs[0]);
   if (input.rank() == 0 || input.shape[0] < 1)
-    return make_error(ExitCode::IncompatiblePlan, plan_path, ": the '", kProgram,
+    return make_error(ExitCode::IncompatiblePlan, plan_path, ": the '", program,
                       "' program's input ", to_string(input), " has no batch axis of size >= 1");
   return l;
 }
@@ -94,16 +162,71 @@ struct OutputRows {
   std::vector<float> rows; ///< samples * row_numel values
 };
 
+/// The training statistics inference subtracts: the mean image the
+/// preprocessing holds (a checkpoint's), else its per-channel mean.
+TrainingStats stats_of(const Preprocess &pp, int64_t channels) {
+  TrainingStats s;
+  s.resize = pp.resize;
+  s.channels = channels;
+  const auto side = static_cast<size_t>(pp.resize);
+  s.mean_image.assign(side * side * static_cast<size_t>(channels), 0.f);
+  for (size_t i = 0; i < side * side; ++i)
+    for (size_t c = 0; c < static_cast<size_t>(channels); ++c) {
+      float m = !pp.mean_image.empty() ? pp.mean_image[c * side * side + i]
+                : c < pp.mean.size()   ? pp.mean[c]
+                                       : 0.f;
+      s.mean_image[i * static_cast<size_t>(channels) + c] = m;
+    }
+  return s;
+}
+
+/// The ten crops of each image INPUT, as one sample of [10, C, H, W] each.
+Expected<std::vector<Sample>> load_ten_crops(const std::vector<std::string> &paths,
+                                             const Preprocess &pp, const Shape &crop_shape) {
+  const int64_t channels = crop_shape[1], crop = crop_shape[2];
+  const TrainingStats stats = stats_of(pp, channels);
+  std::vector<Sample> samples;
+  for (const std::string &path : paths) {
+    ANET_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file_bytes(path, kMaxImageFileBytes));
+    if (sniff_image_format(bytes.data(), bytes.size()) == ImageFormat::Unknown)
+      return make_error(ExitCode::Dataset, path, ": --ten-crop takes JPEG or PNG images");
+    ANET_ASSIGN_OR_RETURN(RgbImage rgb, decode_image(path, bytes));
+    RawImage raw{rgb.height, rgb.width, channels, {}};
+    raw.pixels.resize(static_cast<size_t>(rgb.height * rgb.width * channels));
+    for (int64_t i = 0; i < rgb.height * rgb.width; ++i) {
+      const float *p = &rgb.pixels[static_cast<size_t>(3 * i)];
+      if (channels == 1) // ITU-R 601 luma, as PIL's convert("L")
+        raw.pixels[static_cast<size_t>(i)] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+      else
+        std::copy_n(p, 3, &raw.pixels[static_cast<size_t>(3 * i)]);
+    }
+    Tensor t = ten_crop_batch(rescale_center_crop(raw, pp.resize), stats, crop);
+    samples.push_back(Sample{path, std::move(t.data)});
+  }
+  return samples;
+}
+
 int run_infer(const InferArgs &args) {
-  auto loaded = load(args.plan);
+  auto loaded = load(args.plan, args.checkpoint, args.ten_crop ? "infer_tencrop" : kProgram);
   if (!loaded.ok())
     return report(kTool, loaded.error());
   Loaded &l = *loaded;
   const Graph &g = *l.program;
   const TensorType input_type = g.type(g.inputs[0]);
-  const int64_t batch = input_type.shape[0];
+  // With ten crops, one sample is an image's ten crops and the program's
+  // batch counts images.
+  const int64_t per_sample = args.ten_crop ? 10 : 1;
+  if (args.ten_crop && (input_type.rank() != 4 || input_type.shape[0] % 10 != 0))
+    return report(kTool,
+                  make_error(ExitCode::IncompatiblePlan, args.plan, ": infer_tencrop's input ",
+                             to_string(input_type), " is not a batch of ten crops"));
+  const int64_t batch = input_type.shape[0] / per_sample;
   const Shape sample_shape(input_type.shape.begin() + 1, input_type.shape.end());
-  auto samples = load_samples(args.inputs, l.plan.preprocess, sample_shape);
+  if (args.ten_crop && l.plan.preprocess.resize < input_type.shape[2])
+    return report(kTool, make_error(ExitCode::IncompatiblePlan, args.plan,
+                                    ": the plan's resize is smaller than its crop"));
+  auto samples = args.ten_crop ? load_ten_crops(args.inputs, l.plan.preprocess, input_type.shape)
+                               : load_samples(args.inputs, l.plan.preprocess, sample_shape);
   if (!samples.ok())
     return report(kTool, samples.error());
 
@@ -124,7 +247,7 @@ int run_infer(const InferArgs &args) {
   if (!started.ok())
     return report(kTool, started.error());
   // Run in batches of the plan's size; the last one is padded with zeros.
-  const int64_t sample_numel = checked_numel(sample_shape);
+  const int64_t sample_numel = checked_numel(sample_shape) * per_sample;
   for (size_t first = 0; first < samples->size(); first += static_cast<size_t>(batch)) {
     Tensor in(input_type);
     const size_t count = std::min(samples->size() - first, static_cast<size_t>(batch));
@@ -147,7 +270,11 @@ int run_infer(const InferArgs &args) {
       return report(kTool, written.error());
   }
 
-  const bool prob = is_softmax_output(g, g.outputs[0]);
+  // infer_tencrop averages the infer program's output over the crops: it is
+  // a probability when that output is one.
+  auto single = l.plan.programs.find(kProgram);
+  const Graph &scored = args.ten_crop && single != l.plan.programs.end() ? single->second : g;
+  const bool prob = is_softmax_output(scored, scored.outputs[0]);
   const char *kind = prob ? "prob" : "score";
   const std::vector<std::string> &names = l.plan.class_names;
   const bool named = static_cast<int64_t>(names.size()) == out.row_numel;
@@ -252,6 +379,110 @@ int run_bench(const BenchArgs &args) {
   return 0;
 }
 
+int run_train(const TrainOptions &options, bool json) {
+  auto result = train(options, std::cerr);
+  if (!result.ok())
+    return report(kTool, result.error());
+  const TrainResult &r = *result;
+  auto pct = [](double v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(100 * v); };
+  if (json) {
+    std::cout << nlohmann::json{{"plan", options.plan_path},
+                                {"steps", r.steps},
+                                {"epochs", r.epochs},
+                                {"final_loss", r.final_loss},
+                                {"val_top1_error_pct", pct(r.val_top1)},
+                                {"val_top5_error_pct", pct(r.val_top5)},
+                                {"val_tencrop_top1_error_pct", pct(r.val_tencrop_top1)},
+                                {"val_tencrop_top5_error_pct", pct(r.val_tencrop_top5)},
+                                {"seconds", r.seconds},
+                                {"step_images_per_s", r.step_images_per_second},
+                                {"pipeline_images_per_s", r.pipeline_images_per_second},
+                                {"last_checkpoint", r.last_checkpoint},
+                                {"exit_code", r.exit_code}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << std::fixed << std::setprecision(2) << "trained " << r.steps << " steps ("
+              << r.epochs << " epochs) in " << r.seconds << " s: final loss "
+              << std::setprecision(4) << r.final_loss << std::setprecision(1) << ", "
+              << r.step_images_per_second << " images/s per step, data pipeline alone "
+              << r.pipeline_images_per_second << " images/s\n";
+    if (r.val_top1 >= 0)
+      std::cout << std::setprecision(2) << "validation error (centre crop): top-1 "
+                << 100 * r.val_top1 << "%, top-5 " << 100 * r.val_top5 << "%\n";
+    if (r.val_tencrop_top1 >= 0)
+      std::cout << std::setprecision(2) << "validation error (ten crops):   top-1 "
+                << 100 * r.val_tencrop_top1 << "%, top-5 " << 100 * r.val_tencrop_top5 << "%\n";
+    if (!r.last_checkpoint.empty())
+      std::cout << "last checkpoint: " << r.last_checkpoint << "\n";
+  }
+  return r.exit_code;
+}
+
+int run_eval(const EvalArgs &args) {
+  const char *program = args.ten_crop ? "infer_tencrop" : kProgram;
+  auto loaded = load(args.plan, args.checkpoint, program);
+  if (!loaded.ok())
+    return report(kTool, loaded.error());
+  Loaded &l = *loaded;
+  if (Status s = start(l, args.plan, args.device); !s.ok())
+    return report(kTool, s.error());
+  auto data = open_dataset(args.data, args.split == "train"  ? Split::Train
+                                      : args.split == "test" ? Split::Test
+                                                             : Split::Val);
+  if (!data.ok())
+    return report(kTool, data.error());
+  const TensorType &in = l.program->type(l.program->inputs[0]);
+  const TrainingStats stats = stats_of(l.plan.preprocess, in.rank() == 4 ? in.shape[1] : 1);
+  EvalOptions eo;
+  eo.ten_crop = args.ten_crop;
+  eo.limit = args.limit;
+  eo.threads = args.threads;
+  Progress bar("eval", args.limit > 0 ? std::min(args.limit, data->size()) : data->size(),
+               std::cerr, is_terminal(stderr), ProgressOptions{.unit = "img"});
+  eo.progress = [&](int64_t done, int64_t) { bar.update(done); };
+  auto r = evaluate(*l.program, *l.executor, *data, stats, eo);
+  if (!r.ok())
+    return report(kTool, r.error());
+  bar.finish();
+  if (args.json) {
+    std::cout << nlohmann::json{{"plan", args.plan},
+                                {"data", args.data},
+                                {"split", args.split},
+                                {"ten_crop", args.ten_crop},
+                                {"examples", r->examples},
+                                {"skipped", r->skipped},
+                                {"top1_error_pct", 100 * r->top1_error},
+                                {"top5_error_pct", 100 * r->top5_error}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+  std::cout << std::fixed << std::setprecision(2) << args.data << " (" << args.split << ", "
+            << r->examples << " images, " << (args.ten_crop ? "ten crops" : "centre crop")
+            << "): top-1 error " << 100 * r->top1_error << "%, top-5 error " << 100 * r->top5_error
+            << "% (accuracy " << 100 * (1 - r->top1_error) << "%)\n";
+  if (r->skipped > 0)
+    std::cout << r->skipped << " unreadable images skipped\n";
+  return 0;
+}
+
+int run_export(const ExportArgs &args) {
+  auto plan = read_plan_file(args.plan);
+  if (!plan.ok())
+    return report(kTool, plan.error());
+  if (Status s = apply_checkpoint(*plan, args.checkpoint); !s.ok())
+    return report(kTool, s.error());
+  if (plan->onnx_model.empty())
+    return report(kTool, make_error(ExitCode::IncompatiblePlan, args.plan,
+                                    ": the plan carries no ONNX model to export into"));
+  if (Status s = write_exported_model(plan->onnx_model, plan->weights, args.output); !s.ok())
+    return report(kTool, s.error());
+  std::cout << "wrote " << args.output << ": " << plan->source_name << " with "
+            << plan->weights.size() << " trained initializers from " << args.checkpoint << "\n";
+  return 0;
+}
+
 int tool_main(int argc, char **argv) {
   CLI::App app("anetrun: runs anet plans", kTool);
   configure_app(app, kTool);
@@ -270,6 +501,13 @@ int tool_main(int argc, char **argv) {
   i->add_option("--output", infer.output, "Write the raw first output of all inputs as .npy")
       ->group("Output");
   i->add_flag("--json", infer.json, "Print the results as one JSON object")->group("Output");
+  i->add_option("--checkpoint", infer.checkpoint,
+                "Use the weights (and the training set's mean image) of this training checkpoint")
+      ->group("Model");
+  i->add_flag("--ten-crop", infer.ten_crop,
+              "Average the softmax over the four corner crops, the centre crop and their mirrors "
+              "(program infer_tencrop; images only)")
+      ->group("Model");
   i->add_option("--device", infer.device, "Device to run on")
       ->capture_default_str()
       ->check(CLI::IsMember(device_names()))
@@ -292,9 +530,128 @@ int tool_main(int argc, char **argv) {
       ->group("Execution");
   b->add_flag("--json", bench.json, "Print the timings as one JSON object")->group("Output");
 
+  TrainOptions train_opts;
+  std::string schedule = "plateau";
+  bool train_json = false;
+  CLI::App *t = app.add_subcommand("train", "Train a plan compiled with --mode train");
+  t->add_option("plan", train_opts.plan_path, "The plan file")->required();
+  t->add_option("--data", train_opts.data_dir,
+                "Dataset folder: IDX files (MNIST format) or train/CLASS/*.jpg|png")
+      ->required()
+      ->group("Data");
+  t->add_option("--val-data", train_opts.val_dir,
+                "Validation dataset folder [default: --data's val (or test) split]")
+      ->group("Data");
+  t->add_option("--threads", train_opts.threads, "Data pipeline threads")
+      ->capture_default_str()
+      ->check(at_least(1))
+      ->group("Data");
+  t->add_option("--val-limit", train_opts.val_limit,
+                "Validate on the first N images only [default: all]")
+      ->check(at_least(1))
+      ->group("Data");
+  t->add_option("--epochs", train_opts.epochs, "Epochs to train (or --steps)")
+      ->check(at_least(1))
+      ->group("Schedule");
+  t->add_option("--steps", train_opts.steps, "Steps to train in all (or --epochs)")
+      ->check(at_least(1))
+      ->group("Schedule");
+  t->add_option("--lr", train_opts.lr, "Initial learning rate")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group("Schedule");
+  t->add_option("--lr-schedule", schedule,
+                "plateau (divide by 10 when validation error stops improving), constant, or "
+                "step:E:F (times F every E epochs)")
+      ->capture_default_str()
+      ->group("Schedule");
+  t->add_option("--plateau-patience", train_opts.schedule.patience,
+                "Epochs without improvement before the plateau schedule divides")
+      ->capture_default_str()
+      ->check(at_least(1))
+      ->group("Schedule");
+  t->add_option("--seed", train_opts.seed, "Seed of the sample order and augmentation")
+      ->capture_default_str()
+      ->group("Schedule");
+  t->add_option("--checkpoint-dir", train_opts.checkpoint_dir,
+                "Write a checkpoint here after every epoch and on SIGINT/SIGTERM")
+      ->group("Checkpoints");
+  t->add_option("--keep", train_opts.keep, "Checkpoints kept")
+      ->capture_default_str()
+      ->check(at_least(1))
+      ->group("Checkpoints");
+  t->add_option("--checkpoint-every", train_opts.checkpoint_every,
+                "Also checkpoint every N steps [default: epoch ends only]")
+      ->check(at_least(1))
+      ->group("Checkpoints");
+  t->add_option("--resume", train_opts.resume,
+                "Continue from a checkpoint: 'auto' (the latest in --checkpoint-dir) or a path")
+      ->group("Checkpoints");
+  t->add_option("--log-dir", train_opts.log_dir,
+                "Write metrics (train/epochs .jsonl and .csv) and curves (loss.png, error.png)")
+      ->group("Output");
+  t->add_option("--log-every", train_opts.log_every, "Steps between metric records")
+      ->capture_default_str()
+      ->check(at_least(1))
+      ->group("Output");
+  t->add_flag("--json", train_json, "Print the final summary as one JSON object")->group("Output");
+  t->add_flag("!--no-final-ten-crop", train_opts.final_ten_crop,
+              "Skip the ten-crop validation after the last epoch")
+      ->group("Output");
+  t->add_option("--device", train_opts.device, "Device to run on")
+      ->capture_default_str()
+      ->check(CLI::IsMember(device_names()))
+      ->group("Execution");
+
+  EvalArgs eval;
+  CLI::App *e = app.add_subcommand("eval", "Top-1 and top-5 error on a dataset");
+  e->add_option("plan", eval.plan, "The plan file")->required();
+  e->add_option("--data", eval.data, "Dataset folder (as anetrun train takes)")
+      ->required()
+      ->group("Data");
+  e->add_option("--split", eval.split, "Which split: val, test or train")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"val", "test", "train"}))
+      ->group("Data");
+  e->add_option("--limit", eval.limit, "Evaluate the first N images only")
+      ->check(at_least(1))
+      ->group("Data");
+  e->add_option("--threads", eval.threads, "Decoding threads")
+      ->capture_default_str()
+      ->check(at_least(1))
+      ->group("Data");
+  e->add_option("--checkpoint", eval.checkpoint, "Trained weights from this checkpoint")
+      ->group("Model");
+  e->add_flag("--ten-crop", eval.ten_crop, "Average over the paper's ten crops")->group("Model");
+  e->add_option("--device", eval.device, "Device to run on")
+      ->capture_default_str()
+      ->check(CLI::IsMember(device_names()))
+      ->group("Execution");
+  e->add_flag("--json", eval.json, "Print the result as one JSON object")->group("Output");
+
+  ExportArgs exp;
+  CLI::App *x = app.add_subcommand("export", "Write trained weights into the original ONNX model");
+  x->add_option("plan", exp.plan, "The plan file")->required();
+  x->add_option("--checkpoint", exp.checkpoint, "The training checkpoint")->required();
+  x->add_option("-o,--output", exp.output, "The ONNX file to write")->required();
+
   return parse_and_run(app, kTool, argc, argv, [&] {
     if (i->parsed())
       return run_infer(infer);
+    if (t->parsed()) {
+      auto parsed = parse_lr_schedule(schedule);
+      if (!parsed.ok())
+        return report(kTool, parsed.error());
+      const int64_t patience = train_opts.schedule.patience;
+      train_opts.schedule = *parsed;
+      train_opts.schedule.patience = patience;
+      train_opts.terminal = is_terminal(stderr);
+      return run_train(train_opts, train_json);
+    }
+    if (e->parsed())
+      return run_eval(eval);
+    if (x->parsed())
+      return run_export(exp);
     return run_bench(bench);
   });
 }

@@ -15,6 +15,7 @@ packages=(
   libturbojpeg0-dev libpng-dev libcli11-dev nlohmann-json3-dev
   graphviz dataset-fashion-mnist
   python3 python3-venv
+  python3-torch python3-onnx # the PyTorch oracle of the training-step test (system python)
 )
 
 missing=()

@@ -19,12 +19,12 @@ ctest --preset default -j "$jobs"
 [ "${ANET_TEST_QUICK:-0}" = 1 ] && exit 0
 
 # What parses outside input, and the tools that read it: under ASan/UBSan.
-fuzzers=(onnx_loader plan_loader ir_text)
-targets=(frontend_tests ir_tests tools_cli_tests tools_io_tests anetc anetrun)
+fuzzers=(onnx_loader plan_loader ir_text checkpoint_loader)
+targets=(frontend_tests ir_tests tools_cli_tests tools_io_tests train_tests anetc anetrun)
 for f in "${fuzzers[@]}"; do
   targets+=("${f}_replay" "${f}_fuzzer")
 done
-targets+=(onnx_fuzz_seeds ir_fuzz_seeds)
+targets+=(onnx_fuzz_seeds ir_fuzz_seeds checkpoint_fuzz_seeds)
 cmake --preset fuzz >/dev/null
 cmake --build build-fuzz -j "$jobs" --target "${targets[@]}"
 ctest --test-dir build-fuzz -j "$jobs" --output-on-failure -L bad-input

@@ -93,7 +93,7 @@ Expected<Batch> build_batch(const Dataset &data, const TrainingStats &stats,
     const int64_t i = order[static_cast<size_t>(pos % n)];
     auto s = data.sample(i);
     if (!s) {
-      b.warnings.push_back("skipping " + data.sample_name(i) + ": " + s.error().message);
+      b.warnings.push_back("skipping " + s.error().message); // names the file
       continue;
     }
     CounterRng rng = CounterRng::for_sample(opt.seed, static_cast<uint64_t>(epoch),

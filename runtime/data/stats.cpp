@@ -75,7 +75,7 @@ Expected<TrainingStats> compute_training_stats(const Dataset &train, int64_t res
   for (int64_t i = 0; i < train.size(); ++i) {
     auto sample = train.sample(i);
     if (!sample) {
-      emit(warn, "skipping " + train.sample_name(i) + ": " + sample.error().message);
+      emit(warn, "skipping " + sample.error().message); // names the file
       ++s.skipped;
       continue;
     }
