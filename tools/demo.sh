@@ -3,8 +3,12 @@
 # missing, builds, writes the paper's AlexNet as ONNX, compiles it into a
 # plan, shows what the plan holds, classifies the bundled image, times it,
 # and compiles it again split over two devices as the paper did, with its
-# picture (out/demo/alexnet-2-devices.svg).
+# picture (out/demo/alexnet-2-devices.svg); compiles AlexNet's two-device
+# training program; then trains alexnet-mini on the bundled Fashion-MNIST
+# with the paper's recipe (a short run: the reference kernels are slow),
+# evaluates it with ten crops, and exports the trained weights as ONNX.
 # Everything it writes goes to out/demo/.
+#   ANET_DEMO_STEPS=N   training steps (default 120)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -16,6 +20,9 @@ cmake --build --preset default -j "$(nproc)"
 out=out/demo
 mkdir -p "$out"
 bin=build/tools
+data=/usr/share/datasets/fashion-mnist
+steps=${ANET_DEMO_STEPS:-120}
+rm -rf "$out/checkpoints" "$out/logs"
 set -x
 "$bin/anetc" model alexnet -o "$out/alexnet.onnx" --seed 1
 "$bin/anetc" compile "$out/alexnet.onnx" -o "$out/alexnet.plan" --batch 1
@@ -25,3 +32,16 @@ set -x
 "$bin/anetc" compile "$out/alexnet.onnx" -o "$out/alexnet-2-devices.plan" --batch 1 --devices 2
 "$bin/anetc" inspect "$out/alexnet-2-devices.plan" --format svg -o "$out/alexnet-2-devices.svg"
 "$bin/anetrun" infer "$out/alexnet-2-devices.plan" data/samples/landscape.png --top-k 5
+"$bin/anetc" compile "$out/alexnet.onnx" -o "$out/alexnet-train.plan" --mode train --batch 128 \
+  --devices 2 --init paper
+"$bin/anetc" inspect "$out/alexnet-train.plan"
+
+"$bin/anetc" model alexnet-mini -o "$out/mini.onnx"
+"$bin/anetc" compile "$out/mini.onnx" -o "$out/mini-train.plan" --mode train --batch 32 \
+  --init paper
+"$bin/anetrun" train "$out/mini-train.plan" --data "$data" --steps "$steps" --val-limit 500 \
+  --checkpoint-dir "$out/checkpoints" --log-dir "$out/logs" --log-every 10
+ckpt=$(ls "$out"/checkpoints/step-*.ckpt | tail -1)
+"$bin/anetrun" eval "$out/mini-train.plan" --data "$data" --split test --checkpoint "$ckpt" \
+  --ten-crop --limit 300
+"$bin/anetrun" export "$out/mini-train.plan" --checkpoint "$ckpt" -o "$out/mini-trained.onnx"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Accuracy benchmark: alexnet-mini trained on Fashion-MNIST with the paper's
+# recipe, scaled (SGD, momentum 0.9, weight decay 0.0005, lr 0.01 divided by
+# 10 when validation error stops improving, the paper's initialisation,
+# random crops 32 -> 28 with flips and PCA lighting), then test accuracy with
+# one centre crop and with the paper's ten crops, next to the published
+# Fashion-MNIST table. Prints the table; the run's metrics, curves and
+# checkpoints stay in --out.
+#   tools/bench/fashion_mnist.sh [--epochs N] [--batch B] [--device D]
+#                                [--eval-limit N] [--out DIR]
+# Builds nothing: run after `cmake --build --preset default`.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+epochs=30 batch=128 device=cpu-ref eval_limit=0 out=$top/out/bench-fashion-mnist
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --epochs) epochs=$2; shift 2 ;;
+    --batch) batch=$2; shift 2 ;;
+    --device) device=$2; shift 2 ;;
+    --eval-limit) eval_limit=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "usage: $0 [--epochs N] [--batch B] [--device D] [--eval-limit N] [--out DIR]" >&2
+       exit 2 ;;
+  esac
+done
+data=/usr/share/datasets/fashion-mnist
+bin=$top/build/tools
+mkdir -p "$out"
+limit=()
+[ "$eval_limit" -gt 0 ] && limit=(--limit "$eval_limit")
+
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+echo "machine: $cpu, $(nproc) cores; device: $device; alexnet-mini, batch $batch, $epochs epochs"
+"$bin/anetc" model alexnet-mini -o "$out/model.onnx" >/dev/null
+"$bin/anetc" compile "$out/model.onnx" -o "$out/plan.bin" --mode train --batch "$batch" \
+  --init paper >/dev/null
+start=$(date +%s)
+"$bin/anetrun" train "$out/plan.bin" --data "$data" --epochs "$epochs" --device "$device" \
+  --checkpoint-dir "$out/checkpoints" --resume auto --log-dir "$out/logs" \
+  --no-final-ten-crop --json >"$out/train.json"
+train_s=$(( $(date +%s) - start ))
+ckpt=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['last_checkpoint'])" \
+  "$out/train.json")
+"$bin/anetrun" eval "$out/plan.bin" --data "$data" --split test --checkpoint "$ckpt" \
+  --device "$device" "${limit[@]}" --json >"$out/eval-centre.json"
+"$bin/anetrun" eval "$out/plan.bin" --data "$data" --split test --checkpoint "$ckpt" \
+  --device "$device" --ten-crop "${limit[@]}" --json >"$out/eval-tencrop.json"
+
+python3 - "$out" "$train_s" "$epochs" <<'PY'
+import json, sys
+out, train_s, epochs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+t = json.load(open(f"{out}/train.json"))
+c = json.load(open(f"{out}/eval-centre.json"))
+x = json.load(open(f"{out}/eval-tencrop.json"))
+print(f"{'model':34s} {'epochs':>6s} {'test acc':>9s} {'ten-crop':>9s} {'wall':>9s}")
+print(f"{'anet alexnet-mini (this run)':34s} {epochs:>6s} {100 - c['top1_error_pct']:8.2f}% "
+      f"{100 - x['top1_error_pct']:8.2f}% {train_s / 60:7.1f} m")
+print(f"{'published: AlexNet':34s} {'':>6s} {89.9:8.2f}% {'':>9s}")
+print(f"{'published: VGG16':34s} {'':>6s} {93.5:8.2f}% {'':>9s}")
+print(f"{'goal (issue 4)':34s} {'':>6s} {'':>9s} {92.5:8.2f}%")
+print(f"images evaluated: {c['examples']}; training {t['step_images_per_s']:.1f} images/s per "
+      f"step, data pipeline alone {t['pipeline_images_per_s']:.0f} images/s")
+PY
