@@ -34,6 +34,24 @@ struct Activation {
       return x;
     }
   }
+
+  /// The derivative f'(x), written in terms of the output y = f(x): what
+  /// ActivationGrad multiplies the gradient by (at Relu's and Clip's kinks,
+  /// the side where the output stops moving).
+  float slope_at_output(float y) const {
+    switch (op) {
+    case OpKind::Relu:
+      return y > 0.f ? 1.f : 0.f;
+    case OpKind::Sigmoid:
+      return y * (1.f - y);
+    case OpKind::Tanh:
+      return 1.f - y * y;
+    case OpKind::Clip:
+      return y > min && y < max ? 1.f : 0.f;
+    default:
+      return 1.f;
+    }
+  }
 };
 
 /// True for the ops that can become an epilogue activation.

@@ -56,7 +56,7 @@ public:
                                         int outputs = 1) {
     Node n;
     n.op = op;
-    n.name = unique_node_name(current_->name + "/grad/" + stem);
+    n.name = unique_node_name(where_ + "/grad/" + stem);
     n.inputs = std::move(inputs);
     n.attrs = std::move(attrs);
     n.device = device_;
@@ -66,8 +66,7 @@ public:
       in_types.push_back(g_.type(v));
     auto types = infer_shapes(n, in_types);
     if (!types)
-      return with_context(std::move(types).take_error(),
-                          "gradient of node '" + current_->name + "'");
+      return with_context(std::move(types).take_error(), "gradient of '" + where_ + "'");
     for (size_t i = 0; i < types->size(); ++i)
       n.outputs[i] = g_.add_value(g_.unique_value_name(n.name + (i ? "." + std::to_string(i) : "")),
                                   (*types)[i], ValueKind::Activation);
@@ -85,8 +84,8 @@ public:
   // A constant filled with `value`.
   ValueId constant(const Shape &shape, float value, const std::string &stem) {
     TensorType t{DType::F32, shape};
-    ValueId c = g_.add_value(g_.unique_value_name(current_->name + "/grad/" + stem), t,
-                             ValueKind::Constant);
+    ValueId c =
+        g_.add_value(g_.unique_value_name(where_ + "/grad/" + stem), t, ValueKind::Constant);
     g_.constants[c] = std::vector<float>(static_cast<size_t>(t.numel()), value);
     return c;
   }
@@ -122,7 +121,7 @@ public:
     return emit(OpKind::Mul, "scale", {v, constant({}, factor, "factor")});
   }
 
-  // Where a rule's error points.
+  // Where a rule's error points (rules run with current_ set).
   Error unsupported(const std::string &why) const {
     return make_error(ExitCode::InvalidModel, "node '", current_->name, "' (",
                       op_name(current_->op), "): cannot differentiate: ", why);
@@ -144,8 +143,8 @@ private:
   std::vector<std::vector<ValueId>> contributions_;
   std::vector<bool> needs_;
   std::set<std::string> node_names_;
-  const Node *current_ = nullptr;
-  Node current_copy_;
+  const Node *current_ = nullptr; // the forward node whose rule runs
+  std::string where_;             // what emitted nodes are named after
   int device_ = 0;
 };
 
@@ -638,15 +637,14 @@ Expected<std::map<ValueId, ValueId>> Backward::run(ValueId loss) {
   std::vector<Node> forward(g_.nodes.begin(), g_.nodes.end());
 
   // The seed: d(loss)/d(loss) = 1.
-  current_copy_ = Node{};
-  current_copy_.name = g_.value(loss).name;
-  current_ = &current_copy_;
+  where_ = g_.value(loss).name;
   device_ = device_of_value(g_, producer, loss);
   contributions_[static_cast<size_t>(loss)].push_back(constant({}, 1.f, "seed"));
 
   for (size_t i = forward_nodes; i-- > 0;) {
     const Node &n = forward[i];
     current_ = &n;
+    where_ = n.name;
     device_ = n.device;
     std::vector<ValueId> dy;
     bool any = false;
@@ -681,9 +679,7 @@ Expected<std::map<ValueId, ValueId>> Backward::run(ValueId loss) {
                           "use --partition model)");
       d = dc;
     }
-    current_copy_ = Node{};
-    current_copy_.name = g_.value(p).name;
-    current_ = &current_copy_;
+    where_ = g_.value(p).name;
     device_ = d;
     ANET_ASSIGN_OR_RETURN(ValueId total_grad, total(p));
     std::string name = "grad/" + g_.value(p).name;

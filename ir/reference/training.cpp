@@ -150,35 +150,13 @@ void ref_ReduceSum(const Attrs &attrs, const InViews &in, const OutViews &out) {
     out[0].data[i] = static_cast<float>(sums[i]);
 }
 
-namespace {
-
-// f'(x) of `act`, written in terms of its output y = f(x). Relu and Clip have
-// slope 0 at their kinks.
-float activation_slope(const Activation &act, float y) {
-  switch (act.op) {
-  case OpKind::Relu:
-    return y > 0.f ? 1.f : 0.f;
-  case OpKind::Sigmoid:
-    return y * (1.f - y);
-  case OpKind::Tanh:
-    return 1.f - y * y;
-  case OpKind::Clip:
-    return y > act.min && y < act.max ? 1.f : 0.f;
-  default:
-    assert(false && "ActivationGrad of an op that is not an activation");
-    return 1.f;
-  }
-}
-
-} // namespace
-
 // dX = dY * f'(x), from the activation's output Y.
 void ref_ActivationGrad(const Attrs &attrs, const InViews &in, const OutViews &out) {
   std::optional<Activation> act = fused_activation(attrs);
   assert(act && "ActivationGrad without an activation");
   int64_t n = ref::numel(out[0].shape);
   for (int64_t i = 0; i < n; ++i)
-    out[0].data[i] = in[0].data[i] * activation_slope(*act, in[1].data[i]);
+    out[0].data[i] = in[0].data[i] * act->slope_at_output(in[1].data[i]);
 }
 
 namespace {
