@@ -37,9 +37,8 @@ set -x
 "$bin/anetc" inspect "$out/alexnet-train.plan"
 
 "$bin/anetc" model alexnet-mini -o "$out/mini.onnx"
-"$bin/anetc" compile "$out/mini.onnx" -o "$out/mini-train.plan" --mode train --batch 32 \
-  --init paper
-"$bin/anetrun" train "$out/mini-train.plan" --data "$data" --steps "$steps" --val-limit 500 \
+"$bin/anetc" compile "$out/mini.onnx" -o "$out/mini-train.plan" --mode train --batch 32
+"$bin/anetrun" train "$out/mini-train.plan" --data "$data" --steps "$steps" --lr 0.001 --val-limit 500 \
   --checkpoint-dir "$out/checkpoints" --log-dir "$out/logs" --log-every 10
 ckpt=$(ls "$out"/checkpoints/step-*.ckpt | tail -1)
 "$bin/anetrun" eval "$out/mini-train.plan" --data "$data" --split test --checkpoint "$ckpt" \
