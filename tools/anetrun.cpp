@@ -595,6 +595,9 @@ int tool_main(int argc, char **argv) {
       ->check(at_least(1))
       ->group("Output");
   t->add_flag("--json", train_json, "Print the final summary as one JSON object")->group("Output");
+  t->add_flag("--ten-crop-every-epoch", train_opts.ten_crop_every_epoch,
+              "Validate with ten crops after every epoch, not only the last (ten times the work)")
+      ->group("Output");
   t->add_flag("!--no-final-ten-crop", train_opts.final_ten_crop,
               "Skip the ten-crop validation after the last epoch")
       ->group("Output");

@@ -156,6 +156,7 @@ private:
   Status resume();
   Status step(Batch &batch);
   Status end_of_epoch(int64_t epoch);
+  Expected<EvalResult> validate(bool ten_crop);
   Expected<std::string> save_checkpoint();
   Status log_interval();
   Status draw_curves();
@@ -178,6 +179,7 @@ private:
   double run_seconds_ = 0, wait_seconds_ = 0;
   int64_t steps_this_run_ = 0;
   TrainResult result_;
+  Clock::time_point started_ = Clock::now();
 };
 
 Status Run::setup() {
@@ -424,20 +426,36 @@ Status sync_weights(std::optional<Executor> &exec, const Graph &g, const WeightS
   return exec->load_weights(weights);
 }
 
+Expected<EvalResult> Run::validate(bool ten_crop) {
+  WeightStore weights = plan_.weights;
+  ANET_RETURN_IF_ERR(train_exec_->read_weights(weights));
+  std::optional<Executor> &exec = ten_crop ? tencrop_exec_ : infer_exec_;
+  const Graph &program = ten_crop ? *tencrop_ : *infer_;
+  ANET_RETURN_IF_ERR(sync_weights(exec, program, weights, *device_));
+  EvalOptions eo;
+  eo.ten_crop = ten_crop;
+  eo.limit = o_.val_limit;
+  eo.threads = o_.threads;
+  Progress bar(ten_crop ? "validate (ten crops)" : "validate", 0, log_, o_.terminal,
+               ProgressOptions{.unit = "img"});
+  eo.progress = [&](int64_t done, int64_t) { bar.update(done); };
+  ANET_ASSIGN_OR_RETURN(EvalResult v, evaluate(program, *exec, *val_data_, stats_, eo));
+  bar.finish();
+  if (ten_crop) {
+    result_.val_tencrop_top1 = v.top1_error;
+    result_.val_tencrop_top5 = v.top5_error;
+    log_ << "ten-crop validation: top-1 error " << fixed(100 * v.top1_error, 2) << "%, top-5 "
+         << fixed(100 * v.top5_error, 2) << "% (" << v.examples << " images)\n";
+  }
+  return v;
+}
+
 Status Run::end_of_epoch(int64_t epoch) {
   ANET_RETURN_IF_ERR(log_interval());
   MetricRecord r{{"step", step_}, {"epoch", epoch}, {"lr", state_.lr}};
+  r.emplace("seconds", seconds_since(started_)); // wall time of this invocation
   if (val_data_) {
-    WeightStore weights = plan_.weights;
-    ANET_RETURN_IF_ERR(train_exec_->read_weights(weights));
-    ANET_RETURN_IF_ERR(sync_weights(infer_exec_, *infer_, weights, *device_));
-    EvalOptions eo;
-    eo.limit = o_.val_limit;
-    eo.threads = o_.threads;
-    Progress bar("validate", 0, log_, o_.terminal, ProgressOptions{.unit = "img"});
-    eo.progress = [&](int64_t done, int64_t) { bar.update(done); };
-    ANET_ASSIGN_OR_RETURN(EvalResult v, evaluate(*infer_, *infer_exec_, *val_data_, stats_, eo));
-    bar.finish();
+    ANET_ASSIGN_OR_RETURN(EvalResult v, validate(false));
     result_.val_top1 = v.top1_error;
     result_.val_top5 = v.top5_error;
     r.emplace("val_top1_error", v.top1_error);
@@ -455,6 +473,11 @@ Status Run::end_of_epoch(int64_t epoch) {
       state_.lr /= 10;
       state_.epochs_without_improvement = 0;
       log_ << "validation error stopped improving: learning rate now " << state_.lr << "\n";
+    }
+    if (o_.ten_crop_every_epoch) {
+      ANET_ASSIGN_OR_RETURN(EvalResult ten, validate(true));
+      r.emplace("val_tencrop_top1_error", ten.top1_error);
+      r.emplace("val_tencrop_top5_error", ten.top5_error);
     }
   }
   if (o_.schedule.kind == "step" && epoch % o_.schedule.every == 0) {
@@ -514,19 +537,8 @@ Expected<TrainResult> Run::go() {
       ANET_RETURN_IF_ERR(save_checkpoint());
     }
     ANET_RETURN_IF_ERR(log_interval());
-    if (val_data_ && o_.final_ten_crop) {
-      WeightStore weights = plan_.weights;
-      ANET_RETURN_IF_ERR(train_exec_->read_weights(weights));
-      ANET_RETURN_IF_ERR(sync_weights(tencrop_exec_, *tencrop_, weights, *device_));
-      EvalOptions eo;
-      eo.ten_crop = true;
-      eo.limit = o_.val_limit;
-      ANET_ASSIGN_OR_RETURN(EvalResult v,
-                            evaluate(*tencrop_, *tencrop_exec_, *val_data_, stats_, eo));
-      result_.val_tencrop_top1 = v.top1_error;
-      result_.val_tencrop_top5 = v.top5_error;
-      log_ << "ten-crop validation: top-1 error " << fixed(100 * v.top1_error, 2) << "%, top-5 "
-           << fixed(100 * v.top5_error, 2) << "% (" << v.examples << " images)\n";
+    if (val_data_ && o_.final_ten_crop && !(o_.ten_crop_every_epoch && batch_ == 0)) {
+      ANET_ASSIGN_OR_RETURN(EvalResult v, validate(true));
       if (epoch_log_)
         ANET_RETURN_IF_ERR(epoch_log_->append({{"step", step_},
                                                {"epoch", epoch_},

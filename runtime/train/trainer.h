@@ -58,6 +58,7 @@ struct TrainOptions {
   int64_t log_every = 20;     ///< steps between metric records / plain progress lines
   int64_t val_limit = 0;      ///< validate on the first N examples (0: all)
   bool final_ten_crop = true; ///< ten-crop validation after the last epoch
+  bool ten_crop_every_epoch = false; ///< ten-crop validation after every epoch too
   bool terminal = false;      ///< the log is a terminal: progress bars redraw in place
 };
 
