@@ -331,6 +331,12 @@ TEST_F(TrainCli, ExportedModelRunsInOnnxRuntimeLikeAnet) {
       {"export", path("train.plan"), "--checkpoint", checkpoint, "-o", path("trained.onnx")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "wrote " + path("trained.onnx"))) << r.out;
+  const std::string check =
+      std::string(ANET_PYTHON) +
+      " -c \"import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
+      "full_check=True)\" " +
+      path("trained.onnx");
+  EXPECT_EQ(std::system(check.c_str()), 0) << "ONNX's checker refuses the export: " << check;
 
   Tensor input(TensorType{DType::F32, {1, 1, 28, 28}});
   const std::vector<uint8_t> picture = testing::class_picture(3, 77);
