@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <random>
 
 #include "frontend/onnx_import.h"
@@ -101,6 +102,7 @@ TEST_P(TorchStep, MatchesPyTorch) {
   auto torch_loss = read_npy((dir / "torch" / "loss.npy").string());
   ASSERT_TRUE(torch_loss.ok()) << torch_loss.error().message;
   EXPECT_NEAR((*out)[0].data[0], torch_loss->data[0], 1e-5 * std::fabs(torch_loss->data[0]));
+  std::cout << "  loss: anet " << (*out)[0].data[0] << ", PyTorch " << torch_loss->data[0] << "\n";
 
   for (const auto &[name, before] : imported->weights) {
     auto expected = read_npy((dir / "torch" / (name + ".npy")).string());
@@ -115,6 +117,8 @@ TEST_P(TorchStep, MatchesPyTorch) {
       err = std::max(err, std::fabs(ours[i] - theirs));
       err_dw = std::max(err_dw, std::fabs((ours[i] - before[i]) - dw));
     }
+    std::cout << "  " << name << ": weights max relative difference " << err / max_w
+              << ", update " << err_dw / max_dw << "\n";
     EXPECT_LT(err / max_w, 1e-4) << name;
     EXPECT_LT(err_dw / max_dw, 1e-3) << name << ": the update differs";
     EXPECT_GT(max_dw, 0) << name << ": no update";
