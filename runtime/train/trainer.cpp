@@ -298,6 +298,13 @@ Status Run::resume() {
   ANET_RETURN_IF_ERR(check_plan_fingerprint(c, plan_fingerprint(plan_), path));
   ANET_RETURN_IF_ERR(train_exec_->load_weights(c.weights));
   ANET_ASSIGN_OR_RETURN(state_, RunState::from_json(c.state, path));
+  // The sample order and augmentation follow the seed: continuing exactly
+  // needs the one the run started with.
+  if (c.state.contains("seed") && c.state["seed"].is_number_unsigned() &&
+      c.state["seed"].get<uint64_t>() != o_.seed)
+    return make_error(ExitCode::Usage, path, ": this run was trained with --seed ",
+                      c.state["seed"].get<uint64_t>(), "; resume it with the same seed (given ",
+                      o_.seed, ")");
   step_ = c.step;
   epoch_ = c.epoch;
   batch_ = c.batch;

@@ -111,6 +111,16 @@ TEST_F(TrainErrors, ResumeAutoNeedsACheckpointDir) {
                  "--resume auto needs --checkpoint-dir");
 }
 
+TEST_F(TrainErrors, ResumeWithAnotherSeedIsRefused) {
+  const std::string ckpt = path("seed-ckpt");
+  RunResult r = anetrun(train_args({"--steps", "1", "--seed", "5", "--checkpoint-dir", ckpt,
+                                    "--val-limit", "1", "--no-final-ten-crop"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_failure(
+      anetrun(train_args({"--steps", "2", "--checkpoint-dir", ckpt, "--resume", "auto"})), 2,
+      "this run was trained with --seed 5; resume it with the same seed (given 0)");
+}
+
 // ---------------------------------------------------------------- non-finite loss
 
 TEST_F(TrainErrors, NonFiniteLossStopsWithTheLastGoodCheckpointIntact) {
