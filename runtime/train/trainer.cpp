@@ -362,7 +362,8 @@ Status Run::log_interval() {
     return {};
   const double loss = state_.interval_loss / static_cast<double>(state_.interval_steps);
   state_.loss_curve.push_back({static_cast<double>(step_), loss});
-  const double images = static_cast<double>(train_->type(train_->inputs[0]).shape[0]);
+  const double images =
+      static_cast<double>(train_->type(train_->inputs[static_cast<size_t>(in_.data)]).shape[0]);
   result_.step_images_per_second =
       run_seconds_ > 0 ? images * static_cast<double>(steps_this_run_) / run_seconds_ : 0;
   if (step_log_) {
@@ -505,8 +506,10 @@ Expected<TrainResult> Run::go() {
   ANET_RETURN_IF_ERR(setup());
   StopSignals signals;
   const int64_t total = total_steps();
-  Progress bar("train", total, log_, o_.terminal,
-               ProgressOptions{.unit = "step", .initial = step_});
+  // The bar counts images, so its rate is the step's images/s.
+  const int64_t per_step = train_->type(train_->inputs[static_cast<size_t>(in_.data)]).shape[0];
+  Progress bar("train", total * per_step, log_, o_.terminal,
+               ProgressOptions{.unit = "img", .initial = step_ * per_step});
   while (step_ < total) {
     auto t0 = Clock::now();
     ANET_ASSIGN_OR_RETURN(Batch batch, loader_->next()); // it has reported skipped samples
@@ -515,9 +518,10 @@ Expected<TrainResult> Run::go() {
     ANET_RETURN_IF_ERR(step(batch));
     if (step_ % o_.log_every == 0)
       ANET_RETURN_IF_ERR(log_interval());
-    bar.update(step_, {{"epoch", std::to_string(epoch_ + (batch_ == 0 ? 0 : 1))},
-                       {"loss", fixed(result_.final_loss, 4)},
-                       {"lr", fixed(state_.lr, 5)}});
+    bar.update(step_ * per_step, {{"step", std::to_string(step_)},
+                                  {"epoch", std::to_string(epoch_ + (batch_ == 0 ? 0 : 1))},
+                                  {"loss", fixed(result_.final_loss, 4)},
+                                  {"lr", fixed(state_.lr, 5)}});
     if (epoch_ != epoch_before)
       ANET_RETURN_IF_ERR(end_of_epoch(epoch_));
     else if (o_.checkpoint_every > 0 && step_ % o_.checkpoint_every == 0)
