@@ -20,7 +20,8 @@ ctest --preset default -j "$jobs"
 
 # What parses outside input, and the tools that read it: under ASan/UBSan.
 fuzzers=(onnx_loader plan_loader ir_text checkpoint_loader)
-targets=(frontend_tests ir_tests tools_cli_tests tools_io_tests train_tests anetc anetrun)
+targets=(frontend_tests ir_tests tools_cli_tests tools_io_tests train_tests train_errors_tests anetc
+  anetrun)
 for f in "${fuzzers[@]}"; do
   targets+=("${f}_replay" "${f}_fuzzer")
 done
