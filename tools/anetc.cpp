@@ -54,7 +54,9 @@ struct CompileArgs {
   float weight_decay = 0.0005f;
   std::string init = "model";
   uint64_t seed = 0;
+  int64_t infer_batch = 0;
   CLI::Option *batch_opt = nullptr;
+  CLI::Option *infer_batch_opt = nullptr;
   CLI::Option *resize_opt = nullptr;
   CLI::Option *mean_opt = nullptr;
   CLI::Option *labels_opt = nullptr;
@@ -237,14 +239,16 @@ Status average_ten_crops(Graph &g, const std::string &model) {
   return verify(g);
 }
 
-/// The plan's programs for --mode train: train_step at the batch size, infer
-/// at the same batch, and infer_tencrop over ten crops of a tenth as many
-/// images (at least one). All share the stored weights by name.
-Status add_training_programs(const CompileArgs &args, Plan &plan, int64_t batch) {
+/// The plan's programs for --mode train besides infer: train_step at the
+/// training batch, and infer_tencrop over ten crops of a tenth as many
+/// images as infer takes (at least one). All share the stored weights by name.
+Status add_training_programs(const CompileArgs &args, Plan &plan, int64_t batch,
+                             int64_t infer_batch) {
   ANET_ASSIGN_OR_RETURN(ImportedModel train, compile_program(args, batch, true, true));
   plan.programs.emplace("train_step", std::move(train.graph));
-  ANET_ASSIGN_OR_RETURN(ImportedModel ten,
-                        compile_program(args, 10 * std::max<int64_t>(1, batch / 10), false, false));
+  ANET_ASSIGN_OR_RETURN(
+      ImportedModel ten,
+      compile_program(args, 10 * std::max<int64_t>(1, infer_batch / 10), false, false));
   ANET_RETURN_IF_ERR(average_ten_crops(ten.graph, args.model));
   ten.graph.name = ten.graph.name + "/tencrop";
   plan.programs.emplace("infer_tencrop", std::move(ten.graph));
@@ -254,7 +258,11 @@ Status add_training_programs(const CompileArgs &args, Plan &plan, int64_t batch)
 int run_compile(const CompileArgs &args) {
   const bool train = args.mode == "train";
   const int64_t batch = args.batch_opt->count() ? args.batch : train ? 128 : 0;
-  auto imported = compile_program(args, batch, false, !train);
+  if (args.infer_batch_opt->count() && !train)
+    return report(kTool, make_error(ExitCode::Usage, "--infer-batch needs --mode train (the "
+                                                     "inference plan's batch is --batch)"));
+  const int64_t infer_batch = args.infer_batch_opt->count() ? args.infer_batch : batch;
+  auto imported = compile_program(args, infer_batch, false, !train);
   if (!imported.ok())
     return report(kTool, imported.error());
   Graph &g = imported->graph;
@@ -295,7 +303,7 @@ int run_compile(const CompileArgs &args) {
   plan.weights = std::move(imported->weights);
   plan.onnx_model = std::move(imported->onnx_bytes);
   if (train) {
-    if (Status s = add_training_programs(args, plan, batch); !s.ok())
+    if (Status s = add_training_programs(args, plan, batch, infer_batch); !s.ok())
       return report(kTool, s.error());
   }
 
@@ -446,6 +454,12 @@ int tool_main(int argc, char **argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"infer", "train"}))
       ->group("Training");
+  compile.infer_batch_opt =
+      c->add_option("--infer-batch", compile.infer_batch,
+                    "Batch of the infer program in train mode (infer_tencrop takes ten crops of "
+                    "max(1, N/10) images) [default: --batch]")
+          ->check(at_least(1))
+          ->group("Training");
   c->add_option("--momentum", compile.momentum, "SGD momentum")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0))

@@ -111,6 +111,20 @@ TEST_F(TrainErrors, ResumeAutoNeedsACheckpointDir) {
                  "--resume auto needs --checkpoint-dir");
 }
 
+TEST_F(TrainErrors, InferBatchSizesTheInferencePrograms) {
+  RunResult r = anetc({"compile", path("mini.onnx"), "-o", path("ib.plan"), "--mode", "train",
+                       "--batch", "4", "--infer-batch", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "input data f32[1,1,28,28]")) << r.out;
+  r = anetc({"inspect", path("ib.plan")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "input  data f32[10,1,28,28]")) << r.out; // infer_tencrop
+  EXPECT_TRUE(contains(r.out, "input  data f32[4,1,28,28]")) << r.out;  // train_step
+  expect_failure(
+      anetc({"compile", path("mini.onnx"), "-o", path("ib2.plan"), "--infer-batch", "1"}), 2,
+      "--infer-batch needs --mode train");
+}
+
 TEST_F(TrainErrors, ResumeWithAnotherSeedIsRefused) {
   const std::string ckpt = path("seed-ckpt");
   RunResult r = anetrun(train_args({"--steps", "1", "--seed", "5", "--checkpoint-dir", ckpt,

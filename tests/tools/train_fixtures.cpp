@@ -38,7 +38,7 @@ bool contains(const std::string &s, const std::string &part) {
 void expect_failure(const RunResult &r, int code, const std::string &part) {
   EXPECT_EQ(r.signal, 0) << "crashed: " << r.err;
   EXPECT_EQ(r.exit_code, code) << r.err;
-  EXPECT_TRUE(contains(r.err, "anetrun: error: ")) << r.err;
+  EXPECT_TRUE(contains(r.err, "anetrun: error: ") || contains(r.err, "anetc: error: ")) << r.err;
   EXPECT_TRUE(contains(r.err, part)) << "expected '" << part << "' in: " << r.err;
 }
 

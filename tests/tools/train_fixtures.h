@@ -29,8 +29,9 @@ RunResult anetrun_with_file_size_limit(int64_t max_file_kib, const std::vector<s
 /// Whether `part` occurs in `s`.
 bool contains(const std::string &s, const std::string &part);
 
-/// Checks a failed anetrun run: its exit code, "anetrun: error: " on stderr
-/// with `part` in the message, and nothing that looks like a crash.
+/// Checks a failed anetrun or anetc run: its exit code, "anetrun: error: "
+/// or "anetc: error: " on stderr with `part` in the message, and nothing
+/// that looks like a crash.
 void expect_failure(const RunResult &r, int code, const std::string &part);
 
 /// A program started in the background with its output going to files, so
