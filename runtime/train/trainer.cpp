@@ -208,8 +208,9 @@ Status Run::setup() {
   if (train_data_->num_classes() > classes)
     return make_error(ExitCode::Dataset, o_.data_dir, ": ", train_data_->num_classes(),
                       " classes, the model classifies ", classes);
-  auto val = open_dataset(o_.val_dir.empty() ? o_.data_dir : o_.val_dir,
-                          o_.val_dir.empty() ? Split::Val : Split::Val);
+  // Validation: --val-data's val split (IDX: t10k), else the training
+  // folder's.
+  auto val = open_dataset(o_.val_dir.empty() ? o_.data_dir : o_.val_dir, Split::Val);
   if (val.ok()) {
     val_data_ = std::move(*val);
   } else if (!o_.val_dir.empty()) {
