@@ -559,6 +559,7 @@ Expected<TrainResult> Run::go() {
                                                {"val_tencrop_top5_error", v.top5_error}}));
     }
   }
+  ANET_RETURN_IF_ERR(draw_curves()); // also for runs that end mid-epoch
   result_.steps = step_;
   result_.epochs = epoch_;
   result_.seconds = seconds_since(start);
