@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 
+#include "ir/byte_order.h"
 #include "ir/checksum.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -63,29 +64,6 @@ std::string tag_name(uint32_t tag) {
 }
 
 uint64_t align_up(uint64_t n) { return (n + L::kAlignment - 1) & ~(L::kAlignment - 1); }
-
-uint32_t load_u32(std::string_view b, uint64_t at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i)
-    v = v << 8 | static_cast<unsigned char>(b[at + static_cast<uint64_t>(i)]);
-  return v;
-}
-
-uint64_t load_u64(std::string_view b, uint64_t at) {
-  return uint64_t{load_u32(b, at)} | uint64_t{load_u32(b, at + 4)} << 32;
-}
-
-std::vector<float> load_floats(std::string_view b) {
-  std::vector<float> out(b.size() / 4);
-  if constexpr (std::endian::native == std::endian::little) {
-    if (!out.empty())
-      std::memcpy(out.data(), b.data(), out.size() * 4);
-  } else {
-    for (size_t i = 0; i < out.size(); ++i)
-      out[i] = std::bit_cast<float>(load_u32(b, 4 * i));
-  }
-  return out;
-}
 
 // Appends little-endian fields to a string, or only counts them when it
 // has no string: the same layout code measures and writes.

@@ -276,27 +276,22 @@ Status grad_activation(Backward &b, const Node &n, const std::vector<ValueId> &d
   b.add(n.inputs[0], dx);
   return {};
 }
-Status grad_Relu(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_activation(b, n, dy);
-}
-Status grad_Sigmoid(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_activation(b, n, dy);
-}
-Status grad_Tanh(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_activation(b, n, dy);
-}
-Status grad_Clip(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_activation(b, n, dy);
-}
+// Ops that share a rule.
+#define ANET_GRAD_AS(name, rule)                                                                   \
+  Status grad_##name(Backward &b, const Node &n, const std::vector<ValueId> &dy) {                 \
+    return rule(b, n, dy);                                                                         \
+  }
+ANET_GRAD_AS(Relu, grad_activation)
+ANET_GRAD_AS(Sigmoid, grad_activation)
+ANET_GRAD_AS(Tanh, grad_activation)
+ANET_GRAD_AS(Clip, grad_activation)
 
 // Identity, and Dropout as inference programs run it: the gradient passes.
 Status grad_Identity(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
   b.add(n.inputs[0], dy[0]);
   return {};
 }
-Status grad_Dropout(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_Identity(b, n, dy);
-}
+ANET_GRAD_AS(Dropout, grad_Identity)
 
 Status grad_Add(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
   for (ValueId x : n.inputs) {
@@ -434,18 +429,10 @@ Status grad_reshape(Backward &b, const Node &n, const std::vector<ValueId> &dy) 
   b.add(n.inputs[0], dx);
   return {};
 }
-Status grad_Flatten(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_reshape(b, n, dy);
-}
-Status grad_Reshape(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_reshape(b, n, dy);
-}
-Status grad_Squeeze(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_reshape(b, n, dy);
-}
-Status grad_Unsqueeze(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return grad_reshape(b, n, dy);
-}
+ANET_GRAD_AS(Flatten, grad_reshape)
+ANET_GRAD_AS(Reshape, grad_reshape)
+ANET_GRAD_AS(Squeeze, grad_reshape)
+ANET_GRAD_AS(Unsqueeze, grad_reshape)
 
 Status grad_Transpose(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
   const std::vector<int64_t> &perm = n.attrs.ints("perm");
@@ -549,13 +536,8 @@ Status grad_SoftmaxCrossEntropy(Backward &b, const Node &n, const std::vector<Va
 Status grad_DropoutMask(Backward &, const Node &, const std::vector<ValueId> &) { return {}; }
 
 // The ops that only training programs' backward and update steps contain.
-Status grad_ReduceSum(Backward &b, const Node &n, const std::vector<ValueId> &dy) {
-  return no_rule(b, n, dy);
-}
-#define ANET_NO_GRADIENT(name)                                                                     \
-  Status grad_##name(Backward &b, const Node &n, const std::vector<ValueId> &dy) {                 \
-    return no_rule(b, n, dy);                                                                      \
-  }
+#define ANET_NO_GRADIENT(name) ANET_GRAD_AS(name, no_rule)
+ANET_NO_GRADIENT(ReduceSum)
 ANET_NO_GRADIENT(ActivationGrad)
 ANET_NO_GRADIENT(ConvGradInput)
 ANET_NO_GRADIENT(ConvGradWeight)
@@ -568,6 +550,7 @@ ANET_NO_GRADIENT(SoftmaxCrossEntropyGrad)
 ANET_NO_GRADIENT(BatchNormGrad)
 ANET_NO_GRADIENT(SgdUpdate)
 #undef ANET_NO_GRADIENT
+#undef ANET_GRAD_AS
 
 // A transfer's gradient travels back: the reverse transfer, emitted on the
 // device the forward transfer read from (the walk sets it).

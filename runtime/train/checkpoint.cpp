@@ -29,8 +29,9 @@
 #include <sys/stat.h>
 
 #include "ir/atomic_file.h"
+#include "ir/byte_order.h"
 #include "ir/checksum.h"
-#include "runtime/train/file_bytes.h"
+#include "ir/read_file.h"
 
 namespace anet {
 namespace {
@@ -39,49 +40,6 @@ namespace L = checkpoint_layout;
 namespace fs = std::filesystem;
 
 uint64_t align_up(uint64_t n) { return (n + L::kAlignment - 1) & ~(L::kAlignment - 1); }
-
-uint32_t load_u32(std::string_view b, uint64_t at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i)
-    v = v << 8 | static_cast<unsigned char>(b[at + static_cast<uint64_t>(i)]);
-  return v;
-}
-
-uint64_t load_u64(std::string_view b, uint64_t at) {
-  return uint64_t{load_u32(b, at)} | uint64_t{load_u32(b, at + 4)} << 32;
-}
-
-void store_u32(std::string &b, uint64_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i)
-    b[at + static_cast<uint64_t>(i)] = static_cast<char>(v >> (8 * i));
-}
-
-void store_u64(std::string &b, uint64_t at, uint64_t v) {
-  store_u32(b, at, static_cast<uint32_t>(v));
-  store_u32(b, at + 4, static_cast<uint32_t>(v >> 32));
-}
-
-void store_floats(std::string &b, uint64_t at, const std::vector<float> &values) {
-  if constexpr (std::endian::native == std::endian::little) {
-    if (!values.empty())
-      std::memcpy(b.data() + at, values.data(), values.size() * 4);
-  } else {
-    for (size_t i = 0; i < values.size(); ++i)
-      store_u32(b, at + 4 * i, std::bit_cast<uint32_t>(values[i]));
-  }
-}
-
-std::vector<float> load_floats(std::string_view b) {
-  std::vector<float> out(b.size() / 4);
-  if constexpr (std::endian::native == std::endian::little) {
-    if (!out.empty())
-      std::memcpy(out.data(), b.data(), out.size() * 4);
-  } else {
-    for (size_t i = 0; i < out.size(); ++i)
-      out[i] = std::bit_cast<float>(load_u32(b, 4 * i));
-  }
-  return out;
-}
 
 std::string hex32(uint32_t v) {
   std::ostringstream os;
@@ -381,7 +339,7 @@ Status write_checkpoint(const Checkpoint &checkpoint, const std::string &path) {
 }
 
 Expected<Checkpoint> read_checkpoint(const std::string &path) {
-  ANET_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path, "checkpoint"));
+  ANET_ASSIGN_OR_RETURN(std::string bytes, read_whole_file(path, "checkpoint"));
   return deserialize_checkpoint(bytes, path);
 }
 

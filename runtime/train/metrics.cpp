@@ -22,7 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ir/atomic_file.h"
-#include "runtime/train/file_bytes.h"
+#include "ir/read_file.h"
 
 namespace anet {
 namespace {
@@ -116,7 +116,7 @@ Expected<KeptLog> keep_through_step(const std::string &path,
   std::error_code ec;
   if (!fs::exists(path, ec) && !ec)
     return kept;
-  ANET_ASSIGN_OR_RETURN(std::string text, read_file_bytes(path, "metrics log"));
+  ANET_ASSIGN_OR_RETURN(std::string text, read_whole_file(path, "metrics log"));
   size_t pos = 0;
   for (int64_t line_number = 1;; ++line_number) {
     const size_t end = text.find('\n', pos);

@@ -1,6 +1,6 @@
 // Whole-file reads with POSIX calls, so errors carry the system's reason.
 
-#include "runtime/train/file_bytes.h"
+#include "ir/read_file.h"
 
 #include <cerrno>
 #include <cstring>
@@ -18,7 +18,7 @@ Error io_error(const char *doing, const std::string &what, const std::string &pa
 
 } // namespace
 
-Expected<std::string> read_file_bytes(const std::string &path, const std::string &what) {
+Expected<std::string> read_whole_file(const std::string &path, const std::string &what) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return io_error("cannot open", what, path, errno);
