@@ -57,6 +57,21 @@ AxisSplit split_at_axis(const Shape &shape, int64_t axis) {
   return s;
 }
 
+int64_t Window::average_divisor(int64_t oh, int64_t ow, int64_t height, int64_t width,
+                                bool include_pad) const {
+  if (include_pad)
+    return kernel[0] * kernel[1];
+  auto inside = [&](int axis, int64_t o, int64_t size) {
+    int64_t count = 0;
+    for (int64_t k = 0; k < kernel[axis]; ++k) {
+      int64_t at = tap(axis, o, k);
+      count += at >= 0 && at < size;
+    }
+    return count;
+  };
+  return inside(0, oh, height) * inside(1, ow, width);
+}
+
 Window window_of(const Attrs &attrs) {
   const auto &k = attrs.ints("kernel_shape"), &s = attrs.ints("strides"), &p = attrs.ints("pads"),
              &d = attrs.ints("dilations");

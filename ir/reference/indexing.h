@@ -68,6 +68,12 @@ struct Window {
   int64_t tap(int axis, int64_t o, int64_t k) const {
     return o * stride[axis] - pad_begin[axis] + k * dilation[axis];
   }
+
+  /// AveragePool's divisor for the window at output (oh, ow) over an input
+  /// plane of height x width: the whole kernel with count_include_pad, else
+  /// the taps inside the input. One definition for the pool and its gradient.
+  int64_t average_divisor(int64_t oh, int64_t ow, int64_t height, int64_t width,
+                          bool include_pad) const;
 };
 Window window_of(const Attrs &attrs);
 

@@ -29,17 +29,6 @@ void for_each_tap(const ref::Window &win, const float *plane, int64_t height, in
     }
 }
 
-// Taps of a window along `axis` at output position o whose coordinate is in
-// [lo, hi).
-int64_t taps_within(const ref::Window &win, int axis, int64_t o, int64_t lo, int64_t hi) {
-  int64_t count = 0;
-  for (int64_t k = 0; k < win.kernel[axis]; ++k) {
-    int64_t at = win.tap(axis, o, k);
-    count += at >= lo && at < hi;
-  }
-  return count;
-}
-
 // Runs `pool(plane, oh, ow)` for every output element of an NCHW pool.
 template <class F> void pool_planes(const InViews &in, const OutViews &out, F pool) {
   const Shape &xs = in[0].shape, &ys = out[0].shape;
@@ -70,10 +59,7 @@ void ref_AveragePool(const Attrs &attrs, const InViews &in, const OutViews &out)
   pool_planes(in, out, [&](const float *plane, int64_t oh, int64_t ow) {
     float sum = 0.f;
     for_each_tap(win, plane, height, width, oh, ow, [&](float v) { sum += v; });
-    int64_t count = include_pad
-                        ? win.kernel[0] * win.kernel[1]
-                        : taps_within(win, 0, oh, 0, height) * taps_within(win, 1, ow, 0, width);
-    return sum / static_cast<float>(count);
+    return sum / static_cast<float>(win.average_divisor(oh, ow, height, width, include_pad));
   });
 }
 

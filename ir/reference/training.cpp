@@ -323,20 +323,6 @@ void ref_MaxPoolGrad(const Attrs &attrs, const InViews &in, const OutViews &out)
   }
 }
 
-namespace {
-
-// Taps of the window at output position o along `axis` that lie in [0, size).
-int64_t taps_within(const ref::Window &win, int axis, int64_t o, int64_t size) {
-  int64_t count = 0;
-  for (int64_t k = 0; k < win.kernel[axis]; ++k) {
-    int64_t at = win.tap(axis, o, k);
-    count += at >= 0 && at < size;
-  }
-  return count;
-}
-
-} // namespace
-
 // Each window's gradient divided by ref_AveragePool's divisor (the whole
 // kernel with count_include_pad, else the taps inside the input) goes to each
 // of its taps inside the input.
@@ -351,10 +337,8 @@ void ref_AveragePoolGrad(const Attrs &attrs, const InViews &in, const OutViews &
     float *grad = out[0].data + p * plane_size;
     for (int64_t oh = 0; oh < ys[2]; ++oh)
       for (int64_t ow = 0; ow < ys[3]; ++ow) {
-        int64_t count = include_pad
-                            ? win.kernel[0] * win.kernel[1]
-                            : taps_within(win, 0, oh, height) * taps_within(win, 1, ow, width);
-        float share = *dy++ / static_cast<float>(count);
+        float share =
+            *dy++ / static_cast<float>(win.average_divisor(oh, ow, height, width, include_pad));
         for (int64_t i = 0; i < win.kernel[0]; ++i)
           for (int64_t j = 0; j < win.kernel[1]; ++j) {
             int64_t ih = win.tap(0, oh, i), iw = win.tap(1, ow, j);
