@@ -33,6 +33,32 @@ Executor::~Executor() = default;
 
 namespace {
 
+// A param that slices a stored weight, as runs of contiguous floats: run o
+// is part[o * length, +length) and whole[first + o * whole_stride, +length).
+// What binding (whole -> part) and read_weights (part -> whole) both walk.
+struct SliceRuns {
+  int64_t runs = 1;
+  int64_t length = 0;
+  int64_t first = 0;
+  int64_t whole_stride = 0;
+};
+
+SliceRuns slice_runs(const ParamSlice &s, const Shape &part) {
+  int64_t inner = 1;
+  SliceRuns r;
+  for (size_t d = 0; d < s.source_shape.size(); ++d) {
+    if (static_cast<int64_t>(d) < s.axis)
+      r.runs *= s.source_shape[d];
+    if (static_cast<int64_t>(d) > s.axis)
+      inner *= s.source_shape[d];
+  }
+  const auto axis = static_cast<size_t>(s.axis);
+  r.length = part[axis] * inner;
+  r.first = s.offset * inner;
+  r.whole_stride = s.source_shape[axis] * inner;
+  return r;
+}
+
 // The data of a param: the stored weight, or for a partitioned weight the
 // slice of it this device holds.
 Expected<std::vector<float>> param_data(const Graph &g, ValueId id, const WeightStore &weights) {
@@ -59,20 +85,12 @@ Expected<std::vector<float>> param_data(const Graph &g, ValueId id, const Weight
     return make_error(ExitCode::IncompatiblePlan, "program '", g.name, "': weight '", source,
                       "' has ", data.size(), " elements, the program slices it as ",
                       to_string(whole));
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < whole.rank(); ++d) {
-    if (d < s.axis)
-      outer *= whole.shape[static_cast<size_t>(d)];
-    if (d > s.axis)
-      inner *= whole.shape[static_cast<size_t>(d)];
-  }
-  int64_t dim = whole.shape[static_cast<size_t>(s.axis)];
-  int64_t len = v.type.shape[static_cast<size_t>(s.axis)];
+  const SliceRuns r = slice_runs(s, v.type.shape);
   std::vector<float> part;
   part.reserve(static_cast<size_t>(v.type.numel()));
-  for (int64_t o = 0; o < outer; ++o) {
-    auto first = data.begin() + (o * dim + s.offset) * inner;
-    part.insert(part.end(), first, first + len * inner);
+  for (int64_t o = 0; o < r.runs; ++o) {
+    auto first = data.begin() + r.first + o * r.whole_stride;
+    part.insert(part.end(), first, first + r.length);
   }
   return part;
 }
@@ -296,18 +314,10 @@ Status Executor::read_weights(WeightStore &weights) const {
     const ParamSlice &s = slice->second;
     std::vector<float> &whole = weights[s.source];
     whole.resize(static_cast<size_t>(TensorType{DType::F32, s.source_shape}.numel()));
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < static_cast<int64_t>(s.source_shape.size()); ++d) {
-      if (d < s.axis)
-        outer *= s.source_shape[static_cast<size_t>(d)];
-      if (d > s.axis)
-        inner *= s.source_shape[static_cast<size_t>(d)];
-    }
-    int64_t dim = s.source_shape[static_cast<size_t>(s.axis)];
-    int64_t len = v.type.shape[static_cast<size_t>(s.axis)];
-    for (int64_t o = 0; o < outer; ++o)
-      std::copy_n(data.begin() + o * len * inner, len * inner,
-                  whole.begin() + (o * dim + s.offset) * inner);
+    const SliceRuns r = slice_runs(s, v.type.shape);
+    for (int64_t o = 0; o < r.runs; ++o)
+      std::copy_n(data.begin() + o * r.length, r.length,
+                  whole.begin() + r.first + o * r.whole_stride);
   }
   return {};
 }

@@ -84,14 +84,7 @@ class TrainCli : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     dir_ = new ScratchDir;
-    ::setenv("HOME", dir_->dir().c_str(), 1);
-    RunResult r = anetc({"model", "alexnet-mini", "-o", path("mini.onnx"), "--seed", "7"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = anetc({"compile", path("mini.onnx"), "-o", path("train.plan"), "--mode", "train", "--batch",
-               "2", "--init", "paper"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::filesystem::create_directory(path("idx"));
-    testing::write_idx_dataset(path("idx"), 8, 4, 4);
+    testing::prepare_training_suite(*dir_);
   }
   static void TearDownTestSuite() {
     delete dir_;

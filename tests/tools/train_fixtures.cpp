@@ -174,4 +174,15 @@ std::vector<std::string> read_lines(const std::string &path) {
   return lines;
 }
 
+void prepare_training_suite(const ScratchDir &dir) {
+  ::setenv("HOME", dir.dir().c_str(), 1);
+  RunResult r = anetc({"model", "alexnet-mini", "-o", dir.path("mini.onnx"), "--seed", "7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = anetc({"compile", dir.path("mini.onnx"), "-o", dir.path("train.plan"), "--mode", "train",
+             "--batch", "2", "--init", "paper"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::filesystem::create_directory(dir.path("idx"));
+  write_idx_dataset(dir.path("idx"), 8, 4, 4);
+}
+
 } // namespace anet::testing

@@ -75,4 +75,11 @@ void write_image_folder(const std::string &dir, int classes, int per_class);
 /// The lines of a text file ("" lines included; none if it cannot be read).
 std::vector<std::string> read_lines(const std::string &path);
 
+/// What the trainer suites share, made once per suite in `dir` (which also
+/// becomes $HOME, so statistics caches stay inside it): alexnet-mini as
+/// `mini.onnx`, compiled for training at batch 2 with the paper's
+/// initialisation as `train.plan`, and a tiny IDX dataset in `idx/`.
+/// Failures are reported as test failures.
+void prepare_training_suite(const ScratchDir &dir);
+
 } // namespace anet::testing
