@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
 
 #include "frontend/onnx_import.h"
 #include "models/alexnet.h"
@@ -17,12 +16,9 @@ namespace {
 ImportedModel mini(int devices) {
   auto model = build_model("alexnet-mini", BuildOptions{});
   EXPECT_TRUE(model.ok());
-  const std::string path =
-      (std::filesystem::temp_directory_path() / "anet_paper_init_mini.onnx").string();
-  EXPECT_TRUE(write_model(*model, path).ok());
   ImportOptions opts;
   opts.batch = 2;
-  auto imported = import_onnx_file(path, opts);
+  auto imported = import_onnx_bytes(model->SerializeAsString(), "", "alexnet-mini", opts);
   EXPECT_TRUE(imported.ok()) << imported.error().message;
   PassContext ctx;
   ctx.devices = devices;
