@@ -44,6 +44,7 @@ constexpr uint32_t kProgTag = make_tag("PROG");
 constexpr uint32_t kWghtTag = make_tag("WGHT");
 constexpr uint32_t kClasTag = make_tag("CLAS");
 constexpr uint32_t kOnnxTag = make_tag("ONNX");
+constexpr uint32_t kKobjTag = make_tag("KOBJ");
 
 std::string hex32(uint32_t v) {
   std::ostringstream os;
@@ -193,6 +194,15 @@ std::vector<SectionSpec> section_specs(const Plan &plan, const ProgramTexts &tex
                        s.str32(c);
                    }});
   specs.push_back({kOnnxTag, 0, "", [&](Sink &s) { s.raw(plan.onnx_model); }});
+  if (!plan.kernel_objects.empty())
+    specs.push_back({kKobjTag, 0, "", [&](Sink &s) {
+                       s.u32(static_cast<uint32_t>(plan.kernel_objects.size()));
+                       for (const auto &[key, object] : plan.kernel_objects) {
+                         s.str32(key);
+                         s.u64(object.size());
+                         s.raw(object);
+                       }
+                     }});
   return specs;
 }
 
@@ -409,6 +419,22 @@ Status read_classes(const RawSection &sec, std::vector<std::string> &classes) {
   return c.finish();
 }
 
+Status read_kernel_objects(const RawSection &sec, std::map<std::string, std::string> &objects) {
+  Cursor c(sec.payload, sec.where);
+  ANET_ASSIGN_OR_RETURN(uint32_t count, c.u32("kernel object count"));
+  if (count > L::kMaxKernelObjects || count > c.left() / 12)
+    return c.corrupt("claims ", count, " kernel objects, more than its ", c.left(),
+                     " bytes can hold");
+  for (uint32_t i = 0; i < count; ++i) {
+    ANET_ASSIGN_OR_RETURN(std::string key, c.str32("kernel key", L::kMaxNameBytes));
+    ANET_ASSIGN_OR_RETURN(uint64_t length, c.u64("kernel object length"));
+    ANET_ASSIGN_OR_RETURN(std::string_view object, c.bytes(length, "kernel object"));
+    if (!objects.emplace(std::move(key), std::string(object)).second)
+      return c.corrupt("kernel object ", i, " repeats a key");
+  }
+  return c.finish();
+}
+
 Status read_program(const RawSection &sec, const std::string &display,
                     std::map<std::string, Graph> &programs) {
   Cursor c(sec.payload, sec.where);
@@ -559,6 +585,8 @@ Expected<Plan> deserialize_plan(std::string_view bytes, const std::string &displ
       ANET_RETURN_IF_ERR(read_classes(sec, plan.class_names));
     } else if (sec.tag == kOnnxTag) {
       plan.onnx_model = std::string(sec.payload);
+    } else if (sec.tag == kKobjTag) {
+      ANET_RETURN_IF_ERR(read_kernel_objects(sec, plan.kernel_objects));
     } else if (sec.flags & L::kSectionRequired) {
       return make_error(ExitCode::IncompatiblePlan, sec.where,
                         ": this anet does not know the section, and the plan requires it "

@@ -39,6 +39,10 @@ struct Plan {
   Preprocess preprocess;
   std::vector<std::string> class_names; ///< optional labels for infer's top-k
   std::string onnx_model;               ///< the original ONNX file bytes, for export
+  /// Compiled CPU kernels by JIT cache key (codegen/cpu/jit.h): a device
+  /// whose CPU and compiler give the same key uses them instead of
+  /// compiling; elsewhere they are ignored. Optional section KOBJ.
+  std::map<std::string, std::string> kernel_objects;
 };
 
 /// The one format version this anet reads and writes. Bump it when a reader
@@ -59,6 +63,7 @@ inline constexpr uint32_t kSectionRequired = 1;     ///< section flag: refuse if
 inline constexpr uint32_t kMaxSections = 4096;
 inline constexpr uint32_t kMaxProducerBytes = 256;
 inline constexpr uint32_t kMaxNameBytes = 4096; ///< program, weight, class and source names
+inline constexpr uint32_t kMaxKernelObjects = 1u << 20;
 } // namespace plan_layout
 
 /// The plan as file bytes. Refuses (ExitCode::InvalidModel) a plan that

@@ -34,16 +34,25 @@ void Buffer::release() {
 Kernel::~Kernel() = default;
 Device::~Device() = default;
 
+Status Device::prepare(const Graph &, std::span<const NodeId>) { return {}; }
+
 namespace {
 
 struct DeviceFactory {
   const char *name;
-  std::unique_ptr<Device> (*make)();
+  Expected<std::unique_ptr<Device>> (*make)(const DeviceOptions &);
 };
+
+Expected<std::unique_ptr<Device>> reference_device(const DeviceOptions &) {
+  return make_reference_device();
+}
 
 // Every device anet can run on, by name.
 constexpr DeviceFactory kDevices[] = {
-    {"cpu-ref", &make_reference_device},
+#ifdef ANET_WITH_LLVM
+    {"cpu", &make_cpu_device},
+#endif
+    {"cpu-ref", &reference_device},
 };
 
 } // namespace
@@ -55,10 +64,11 @@ std::vector<std::string> device_names() {
   return names;
 }
 
-Expected<std::unique_ptr<Device>> make_device(const std::string &name) {
+Expected<std::unique_ptr<Device>> make_device(const std::string &name,
+                                              const DeviceOptions &options) {
   for (const DeviceFactory &d : kDevices)
     if (name == d.name)
-      return d.make();
+      return d.make(options);
   std::string known;
   for (const std::string &n : device_names())
     known += (known.empty() ? "" : ", ") + n;

@@ -5,6 +5,7 @@
 /// host JIT (cpu), cuda and the GPU emulator (emu) are interchangeable.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -83,6 +84,10 @@ public:
   virtual Status copy_out(const Buffer &src, std::span<float> dst) = 0;
   /// Waits until every kernel launched so far has finished.
   virtual Status synchronize() = 0;
+  /// Compiles ahead, all at once, the kernels of `nodes` of `graph` that
+  /// compile() will be asked for, so a device with a compiler can work on
+  /// them in parallel. Optional: the default does nothing.
+  virtual Status prepare(const Graph &graph, std::span<const NodeId> nodes);
 
 protected:
   friend class Buffer;
@@ -90,16 +95,35 @@ protected:
   virtual void release(float *data, int64_t numel) noexcept = 0;
 };
 
+/// Settings a device may use.
+struct DeviceOptions {
+  /// Worker threads of the cpu device (0: one per core).
+  int threads = 0;
+  /// Where the cpu device caches compiled kernels ("": the default folder,
+  /// see codegen/cpu/jit.h; "none": no disk cache).
+  std::string kernel_cache;
+  /// Compiled kernels a plan carries (Plan::kernel_objects), or null; the
+  /// cpu device uses those made for this CPU and compiles the others.
+  const std::map<std::string, std::string> *kernel_objects = nullptr;
+};
+
 /// The reference device "cpu-ref": runs every op with the plain C++
 /// reference kernels of ir/reference/ on host memory. The oracle all
 /// other devices are tested against.
 std::unique_ptr<Device> make_reference_device();
 
-/// The names make_device() accepts, in the order it lists them.
+/// The cpu device "cpu": kernels generated per node (codegen/cpu) and
+/// JIT-compiled in process, run on a pool of `options.threads` workers.
+/// Available when anet is built with ANET_WITH_LLVM.
+Expected<std::unique_ptr<Device>> make_cpu_device(const DeviceOptions &options);
+
+/// The names make_device() accepts, in the order it lists them (the fastest
+/// host device first: the default of the tools).
 std::vector<std::string> device_names();
 
 /// The device called `name`; an unknown name is an ExitCode::Usage error that
 /// lists the known ones.
-Expected<std::unique_ptr<Device>> make_device(const std::string &name);
+Expected<std::unique_ptr<Device>> make_device(const std::string &name,
+                                              const DeviceOptions &options = {});
 
 } // namespace anet

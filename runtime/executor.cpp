@@ -11,6 +11,7 @@
 #include "runtime/executor.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -167,6 +168,13 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
     return node.op == OpKind::Transfer &&
            program.value(node.inputs[0]).kind == ValueKind::Activation;
   };
+  std::map<Device *, std::vector<NodeId>> nodes_of;
+  for (NodeId id = 0; id < static_cast<NodeId>(program.nodes.size()); ++id)
+    nodes_of[ex.lanes_[static_cast<size_t>(program.nodes[static_cast<size_t>(id)].device)].device]
+        .push_back(id);
+  for (auto &[device, nodes] : nodes_of)
+    if (Status s = device->prepare(program, nodes); !s)
+      return with_context(std::move(s).take_error(), "device '" + device->name() + "'");
   std::vector<bool> awaited(program.values.size(), false);
   for (const Node &node : program.nodes)
     if (awaits(node))
@@ -175,6 +183,7 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
     const Node &node = program.nodes[static_cast<size_t>(id)];
     Lane &lane = ex.lanes_[static_cast<size_t>(node.device)];
     Step step;
+    step.node = id;
     step.where = "node '" + node.name + "' (" + std::string(op_name(node.op)) + ")";
     auto kernel = lane.device->compile(program, id);
     if (!kernel)
@@ -228,9 +237,13 @@ Status Executor::run_lane(Lane &lane) {
       if (sync.failed)
         return {}; // another lane failed; its error is the one reported
     }
+    const auto start = std::chrono::steady_clock::now();
     Status status = step.kernel->run(step.inputs, step.outputs);
-    if (status && !step.signals.empty())
+    if (status && (profiling_ || !step.signals.empty()))
       status = lane.device->synchronize();
+    if (profiling_)
+      node_seconds_[static_cast<size_t>(step.node)] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!status) {
       std::lock_guard lock(sync.mutex);
       sync.failed = true;
@@ -264,6 +277,8 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
     ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(port.lane)].device->copy_in(port.view, t.data));
   }
 
+  if (profiling_)
+    node_seconds_.assign(program_->nodes.size(), 0.0);
   std::fill(sync_->ready.begin(), sync_->ready.end(), false);
   sync_->failed = false;
   std::vector<Status> results(lanes_.size());

@@ -51,6 +51,13 @@ public:
   /// weights are reassembled whole from their slices.
   Status read_weights(WeightStore &weights) const;
 
+  /// Times every node in the runs that follow (each kernel waits for its
+  /// device before the next starts, so the times are the kernels' own).
+  void set_profiling(bool on) { profiling_ = on; }
+  /// Per node of the program (by NodeId), the seconds its kernel took in
+  /// the last profiled run; empty before one.
+  const std::vector<double> &node_seconds() const { return node_seconds_; }
+
   /// The memory plan the executor allocated from.
   const MemoryPlan &memory_plan() const { return memory_; }
 
@@ -63,6 +70,7 @@ public:
 private:
   /// One compiled node with the addresses of its operands.
   struct Step {
+    NodeId node;
     std::string where; ///< "node 'conv1' (Conv)", for error messages
     std::unique_ptr<Kernel> kernel;
     std::vector<const float *> inputs;
@@ -104,6 +112,8 @@ private:
   std::vector<Port> inputs_;
   std::vector<Port> outputs_;
   std::unique_ptr<Sync> sync_;
+  bool profiling_ = false;
+  std::vector<double> node_seconds_;
 };
 
 } // namespace anet

@@ -19,6 +19,10 @@
 
 #include <anet/version.h>
 
+#ifdef ANET_WITH_LLVM
+#include "codegen/cpu/emit.h"
+#include "codegen/cpu/jit.h"
+#endif
 #include "frontend/onnx_import.h"
 #include "ir/dot.h"
 #include "ir/plan.h"
@@ -55,6 +59,7 @@ struct CompileArgs {
   std::string init = "model";
   uint64_t seed = 0;
   int64_t infer_batch = 0;
+  bool embed_kernels = false;
   CLI::Option *batch_opt = nullptr;
   CLI::Option *infer_batch_opt = nullptr;
   CLI::Option *resize_opt = nullptr;
@@ -255,6 +260,29 @@ Status add_training_programs(const CompileArgs &args, Plan &plan, int64_t batch,
   return {};
 }
 
+/// Compiles the CPU kernels of every node of every program of `plan` for
+/// this machine and stores them in the plan (Plan::kernel_objects).
+Status embed_cpu_kernels(Plan &plan) {
+#ifdef ANET_WITH_LLVM
+  ANET_ASSIGN_OR_RETURN(std::unique_ptr<cpu::Jit> jit, cpu::Jit::create());
+  std::vector<cpu::KernelRequest> requests;
+  for (const auto &[name, program] : plan.programs)
+    for (NodeId id = 0; id < static_cast<NodeId>(program.nodes.size()); ++id) {
+      const Node &node = program.nodes[static_cast<size_t>(id)];
+      ANET_ASSIGN_OR_RETURN(std::string body, cpu::emit_kernel(program, id));
+      requests.push_back({std::move(body), "program '" + name + "': node '" + node.name + "' (" +
+                                               std::string(op_name(node.op)) + ")"});
+    }
+  ANET_RETURN_IF_ERR(jit->load(requests));
+  plan.kernel_objects = jit->objects();
+  return {};
+#else
+  (void)plan;
+  return make_error(ExitCode::Usage,
+                    "--embed-kernels: this anetc was built without LLVM (ANET_WITH_LLVM=OFF)");
+#endif
+}
+
 int run_compile(const CompileArgs &args) {
   const bool train = args.mode == "train";
   const int64_t batch = args.batch_opt->count() ? args.batch : train ? 128 : 0;
@@ -307,6 +335,11 @@ int run_compile(const CompileArgs &args) {
       return report(kTool, s.error());
   }
 
+  if (args.embed_kernels) {
+    if (Status s = embed_cpu_kernels(plan); !s.ok())
+      return report(kTool, s.error());
+  }
+
   Status written = write_plan_file(plan, args.output);
   if (!written.ok())
     return report(kTool, written.error());
@@ -317,8 +350,10 @@ int run_compile(const CompileArgs &args) {
     std::cout << ", train_step (" << step.nodes.size() << " nodes, batch " << batch
               << "), infer_tencrop";
   }
-  std::cout << ", " << with_commas(parameters) << " parameters, resize " << plan.preprocess.resize
-            << "\n";
+  std::cout << ", " << with_commas(parameters) << " parameters, resize " << plan.preprocess.resize;
+  if (args.embed_kernels)
+    std::cout << ", " << plan.kernel_objects.size() << " CPU kernels";
+  std::cout << "\n";
   return 0;
 }
 
@@ -477,6 +512,10 @@ int tool_main(int argc, char **argv) {
   c->add_option("--seed", compile.seed, "Seed of --init paper")
       ->capture_default_str()
       ->group("Training");
+  c->add_flag("--embed-kernels", compile.embed_kernels,
+              "Compile the cpu device's kernels for this machine into the plan: anetrun on the "
+              "same CPU and anet version starts without compiling (elsewhere it compiles)")
+      ->group("Kernels");
 
   InspectArgs inspect;
   CLI::App *i = app.add_subcommand("inspect", "Print a plan's summary");

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "frontend/onnx_export.h"
+#include "ir/cost.h"
 #include "ir/plan.h"
 #include "runtime/data/augment.h"
 #include "runtime/data/loader.h"
@@ -47,7 +48,7 @@ struct InferArgs {
   std::vector<std::string> inputs;
   int64_t top_k = 5;
   std::string output;
-  std::string device = "cpu-ref";
+  cli::ExecutionArgs exec;
   std::string checkpoint;
   bool ten_crop = false;
   bool json = false;
@@ -58,7 +59,7 @@ struct EvalArgs {
   std::string data;
   std::string checkpoint;
   std::string split = "val";
-  std::string device = "cpu-ref";
+  cli::ExecutionArgs exec;
   bool ten_crop = false;
   int64_t limit = 0;
   int threads = 2;
@@ -75,7 +76,10 @@ struct BenchArgs {
   std::string plan;
   int64_t warmup = 5;
   int64_t iterations = 20;
-  std::string device = "cpu-ref";
+  std::string program = kProgram;
+  bool profile = false;
+  double peak_gflops = 0;
+  cli::ExecutionArgs exec;
   bool json = false;
 };
 
@@ -124,7 +128,7 @@ Status apply_checkpoint(Plan &plan, const std::string &path) {
 
 /// Reads the plan and checks that its program `program` is one anetrun can feed.
 Expected<Loaded> load(const std::string &plan_path, const std::string &checkpoint = "",
-                      const char *program = kProgram) {
+                      const char *program = kProgram, bool one_input = true) {
   Loaded l;
   ANET_ASSIGN_OR_RETURN(l.plan, read_plan_file(plan_path));
   if (!checkpoint.empty())
@@ -134,6 +138,8 @@ Expected<Loaded> load(const std::string &plan_path, const std::string &checkpoin
     return make_error(ExitCode::IncompatiblePlan, plan_path, ": the plan has no '", program,
                       "' program");
   l.program = &it->second;
+  if (!one_input)
+    return l;
   if (l.program->inputs.size() != 1 || l.program->outputs.empty())
     return make_error(ExitCode::IncompatiblePlan, plan_path, ": the '", program, "' program takes ",
                       l.program->inputs.size(), " inputs and returns ", l.program->outputs.size(),
@@ -146,8 +152,9 @@ Expected<Loaded> load(const std::string &plan_path, const std::string &checkpoin
 }
 
 /// Opens the device and compiles the program for it.
-Status start(Loaded &l, const std::string &plan_path, const std::string &device_name) {
-  ANET_ASSIGN_OR_RETURN(l.device, make_device(device_name));
+Status start(Loaded &l, const std::string &plan_path, cli::ExecutionArgs exec) {
+  exec.options.kernel_objects = &l.plan.kernel_objects;
+  ANET_ASSIGN_OR_RETURN(l.device, make_device(exec.device, exec.options));
   auto executor = Executor::create(*l.program, l.plan.weights, *l.device);
   if (!executor.ok())
     return with_context(std::move(executor).take_error(), plan_path);
@@ -243,7 +250,7 @@ int run_infer(const InferArgs &args) {
       batched_output ? Shape(out_type.shape.begin() + 1, out_type.shape.end()) : out_type.shape;
   out.row_numel = checked_numel(out.row_shape);
 
-  Status started = start(l, args.plan, args.device);
+  Status started = start(l, args.plan, args.exec);
   if (!started.ok())
     return report(kTool, started.error());
   // Run in batches of the plan's size; the last one is padded with zeros.
@@ -305,7 +312,7 @@ int run_infer(const InferArgs &args) {
   }
   if (args.json)
     std::cout << nlohmann::json{{"plan", args.plan},
-                                {"device", args.device},
+                                {"device", args.exec.device},
                                 {"kind", kind},
                                 {"results", std::move(results)}}
                      .dump(2)
@@ -319,33 +326,90 @@ double quantile(const std::vector<double> &v, double q) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
+/// Inputs for a timing run of `g`: uniform in [-1, 1), except the training
+/// inputs: labels class 0, step 0, and a tiny learning rate (the weights
+/// barely move, so every iteration does the same work).
+std::vector<Tensor> bench_inputs(const Graph &g) {
+  std::mt19937 rng(0);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<Tensor> inputs;
+  for (ValueId v : g.inputs) {
+    Tensor t(g.type(v));
+    const std::string &name = g.value(v).name;
+    for (float &x : t.data)
+      x = name == "labels" || name == "step" ? 0.f : name == "lr" ? 1e-6f : uniform(rng);
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
+}
+
+/// The per-node table of `anetrun bench --profile`: each node's median
+/// time over the timed runs, its GFLOP/s and share of the peak.
+void print_profile(const Graph &g, const std::vector<std::vector<double>> &runs, double peak,
+                   bool json) {
+  nlohmann::json rows = nlohmann::json::array();
+  if (!json)
+    std::cout << "  node                              op               median_ms   GFLOP/s  "
+                 "of_peak\n";
+  for (NodeId id = 0; id < static_cast<NodeId>(g.nodes.size()); ++id) {
+    const Node &node = g.nodes[static_cast<size_t>(id)];
+    std::vector<double> t;
+    for (const auto &run : runs)
+      t.push_back(run[static_cast<size_t>(id)] * 1e3);
+    std::sort(t.begin(), t.end());
+    const double ms = quantile(t, 0.5);
+    const double gflops = ms > 0 ? static_cast<double>(node_flops(g, node)) / ms / 1e6 : 0;
+    if (json) {
+      rows.push_back({{"node", node.name},
+                      {"op", op_name(node.op)},
+                      {"median_ms", ms},
+                      {"gflops", gflops},
+                      {"of_peak", peak > 0 ? gflops / peak : 0}});
+      continue;
+    }
+    std::cout << "  " << std::left << std::setw(34) << node.name << std::setw(16)
+              << op_name(node.op) << std::right << std::fixed << std::setprecision(3)
+              << std::setw(10) << ms << std::setprecision(1) << std::setw(10) << gflops;
+    if (peak > 0 && gflops > 0)
+      std::cout << std::setw(8) << 100 * gflops / peak << "%";
+    std::cout << "\n";
+  }
+  if (json)
+    std::cout << nlohmann::json{{"profile", rows}}.dump() << "\n";
+}
+
 int run_bench(const BenchArgs &args) {
-  auto loaded = load(args.plan);
+  auto loaded = load(args.plan, "", args.program.c_str(), false);
   if (!loaded.ok())
     return report(kTool, loaded.error());
   Loaded &l = *loaded;
-  Status started = start(l, args.plan, args.device);
+  const auto compile_start = std::chrono::steady_clock::now();
+  Status started = start(l, args.plan, args.exec);
   if (!started.ok())
     return report(kTool, started.error());
+  const double start_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - compile_start).count();
   const Graph &g = *l.program;
-  Tensor input(g.type(g.inputs[0]));
-  std::mt19937 rng(0);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  for (float &v : input.data)
-    v = uniform(rng);
+  const std::vector<Tensor> inputs = bench_inputs(g);
+  l.executor->set_profiling(args.profile);
+  std::vector<std::vector<double>> node_runs;
 
   std::vector<double> ms;
   for (int64_t i = 0; i < args.warmup + args.iterations; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    auto result = l.executor->run({input});
+    auto result = l.executor->run(inputs);
     const auto stop = std::chrono::steady_clock::now();
     if (!result.ok())
       return report(kTool, result.error());
-    if (i >= args.warmup)
-      ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+    if (i < args.warmup)
+      continue;
+    ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+    if (args.profile)
+      node_runs.push_back(l.executor->node_seconds());
   }
   std::sort(ms.begin(), ms.end());
-  const int64_t batch = input.type.shape[0];
+  const TensorType &first = inputs.empty() ? TensorType{} : inputs[0].type;
+  const int64_t batch = first.rank() > 0 ? first.shape[0] : 1;
   const double median = quantile(ms, 0.5);
   double mean = 0;
   for (double t : ms)
@@ -354,7 +418,9 @@ int run_bench(const BenchArgs &args) {
 
   if (args.json) {
     std::cout << nlohmann::json{{"plan", args.plan},
-                                {"device", args.device},
+                                {"program", args.program},
+                                {"device", args.exec.device},
+                                {"start_s", start_s},
                                 {"batch", batch},
                                 {"warmup", args.warmup},
                                 {"iterations", args.iterations},
@@ -367,15 +433,20 @@ int run_bench(const BenchArgs &args) {
                                 {"images_per_s", images_per_s}}
                      .dump()
               << "\n";
+    if (args.profile)
+      print_profile(g, node_runs, args.peak_gflops, true);
     return 0;
   }
-  std::cout << std::fixed << std::setprecision(3) << args.plan << " on " << args.device
+  std::cout << std::fixed << std::setprecision(3) << args.plan << " on " << args.exec.device
             << ": batch " << batch << ", " << args.iterations << " iterations after " << args.warmup
             << " warm-up\n"
             << "  min " << ms.front() << " ms, median " << median << " ms, p90 "
             << quantile(ms, 0.9) << " ms, p99 " << quantile(ms, 0.99) << " ms, max " << ms.back()
             << " ms\n"
-            << "  " << std::setprecision(1) << images_per_s << " images/s (batch / median)\n";
+            << "  " << std::setprecision(1) << images_per_s << " images/s (batch / median)\n"
+            << "  start (load and compile): " << std::setprecision(3) << start_s << " s\n";
+  if (args.profile)
+    print_profile(g, node_runs, args.peak_gflops, false);
   return 0;
 }
 
@@ -425,7 +496,7 @@ int run_eval(const EvalArgs &args) {
   if (!loaded.ok())
     return report(kTool, loaded.error());
   Loaded &l = *loaded;
-  if (Status s = start(l, args.plan, args.device); !s.ok())
+  if (Status s = start(l, args.plan, args.exec); !s.ok())
     return report(kTool, s.error());
   auto data = open_dataset(args.data, args.split == "train"  ? Split::Train
                                       : args.split == "test" ? Split::Test
@@ -508,14 +579,21 @@ int tool_main(int argc, char **argv) {
               "Average the softmax over the four corner crops, the centre crop and their mirrors "
               "(program infer_tencrop; images only)")
       ->group("Model");
-  i->add_option("--device", infer.device, "Device to run on")
-      ->capture_default_str()
-      ->check(CLI::IsMember(device_names()))
-      ->group("Execution");
+  cli::add_execution_options(i, infer.exec);
 
   BenchArgs bench;
-  CLI::App *b = app.add_subcommand("bench", "Time the infer program on random input");
+  CLI::App *b = app.add_subcommand("bench", "Time a program on random input");
   b->add_option("plan", bench.plan, "The plan file")->required();
+  b->add_option("--program", bench.program, "The program: infer, infer_tencrop or train_step")
+      ->capture_default_str()
+      ->group("Measurement");
+  b->add_flag("--profile", bench.profile, "Also time every node (median over the iterations)")
+      ->group("Measurement");
+  b->add_option("--peak-gflops", bench.peak_gflops,
+                "The processor's peak GFLOP/s at the threads used: --profile shows each node's "
+                "share of it")
+      ->check(CLI::PositiveNumber)
+      ->group("Measurement");
   b->add_option("--warmup", bench.warmup, "Untimed runs first")
       ->capture_default_str()
       ->check(at_least(0))
@@ -524,15 +602,13 @@ int tool_main(int argc, char **argv) {
       ->capture_default_str()
       ->check(at_least(1))
       ->group("Measurement");
-  b->add_option("--device", bench.device, "Device to run on")
-      ->capture_default_str()
-      ->check(CLI::IsMember(device_names()))
-      ->group("Execution");
+  cli::add_execution_options(b, bench.exec);
   b->add_flag("--json", bench.json, "Print the timings as one JSON object")->group("Output");
 
   TrainOptions train_opts;
   std::string schedule = "plateau";
   bool train_json = false;
+  cli::ExecutionArgs train_exec;
   CLI::App *t = app.add_subcommand("train", "Train a plan compiled with --mode train");
   t->add_option("plan", train_opts.plan_path, "The plan file")->required();
   t->add_option("--data", train_opts.data_dir,
@@ -542,7 +618,7 @@ int tool_main(int argc, char **argv) {
   t->add_option("--val-data", train_opts.val_dir,
                 "Validation dataset folder [default: --data's val (or test) split]")
       ->group("Data");
-  t->add_option("--threads", train_opts.threads, "Data pipeline threads")
+  t->add_option("--data-threads", train_opts.threads, "Data pipeline threads")
       ->capture_default_str()
       ->check(at_least(1))
       ->group("Data");
@@ -601,10 +677,7 @@ int tool_main(int argc, char **argv) {
   t->add_flag("!--no-final-ten-crop", train_opts.final_ten_crop,
               "Skip the ten-crop validation after the last epoch")
       ->group("Output");
-  t->add_option("--device", train_opts.device, "Device to run on")
-      ->capture_default_str()
-      ->check(CLI::IsMember(device_names()))
-      ->group("Execution");
+  cli::add_execution_options(t, train_exec);
 
   EvalArgs eval;
   CLI::App *e = app.add_subcommand("eval", "Top-1 and top-5 error on a dataset");
@@ -619,17 +692,14 @@ int tool_main(int argc, char **argv) {
   e->add_option("--limit", eval.limit, "Evaluate the first N images only")
       ->check(at_least(1))
       ->group("Data");
-  e->add_option("--threads", eval.threads, "Decoding threads")
+  e->add_option("--data-threads", eval.threads, "Decoding threads")
       ->capture_default_str()
       ->check(at_least(1))
       ->group("Data");
   e->add_option("--checkpoint", eval.checkpoint, "Trained weights from this checkpoint")
       ->group("Model");
   e->add_flag("--ten-crop", eval.ten_crop, "Average over the paper's ten crops")->group("Model");
-  e->add_option("--device", eval.device, "Device to run on")
-      ->capture_default_str()
-      ->check(CLI::IsMember(device_names()))
-      ->group("Execution");
+  cli::add_execution_options(e, eval.exec);
   e->add_flag("--json", eval.json, "Print the result as one JSON object")->group("Output");
 
   ExportArgs exp;
@@ -649,6 +719,8 @@ int tool_main(int argc, char **argv) {
       train_opts.schedule = *parsed;
       train_opts.schedule.patience = patience;
       train_opts.terminal = is_terminal(stderr);
+      train_opts.device = train_exec.device;
+      train_opts.device_options = train_exec.options;
       return run_train(train_opts, train_json);
     }
     if (e->parsed())

@@ -115,4 +115,21 @@ std::string base_name(const std::string &path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+void add_execution_options(CLI::App *cmd, ExecutionArgs &args) {
+  cmd->add_option("--device", args.device,
+                  "Device to run on: cpu (kernels compiled for this CPU) or cpu-ref (the "
+                  "reference kernels)")
+      ->capture_default_str()
+      ->check(CLI::IsMember(device_names()))
+      ->group("Execution");
+  cmd->add_option("--threads", args.options.threads,
+                  "Worker threads of the cpu device [default: all cores]")
+      ->check(at_least(1))
+      ->group("Execution");
+  cmd->add_option("--kernel-cache", args.options.kernel_cache,
+                  "Folder of compiled cpu kernels, or 'none' [default: $ANET_CACHE_DIR, else "
+                  "~/.cache/anet/kernels]")
+      ->group("Execution");
+}
+
 } // namespace anet::cli

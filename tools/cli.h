@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "ir/error.h"
+#include "runtime/device.h"
 
 namespace anet::cli {
 
@@ -45,6 +46,16 @@ int guarded_main(const std::string &tool, const std::function<int()> &body);
 /// Parses a comma-separated list of numbers ("123.68,116.78,103.94") given
 /// to `flag`; a malformed list is an ExitCode::Usage error.
 Expected<std::vector<float>> parse_float_list(const std::string &flag, const std::string &text);
+
+/// Where a command runs its kernels: --device, --threads, --kernel-cache.
+struct ExecutionArgs {
+  std::string device = device_names().front(); ///< the fastest host device
+  DeviceOptions options;
+};
+
+/// Adds --device, --threads and --kernel-cache to `cmd`, in help group
+/// "Execution".
+void add_execution_options(CLI::App *cmd, ExecutionArgs &args);
 
 /// The last path component of `path` ("models/a.onnx" -> "a.onnx").
 std::string base_name(const std::string &path);

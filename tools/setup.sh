@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   build-essential cmake ninja-build pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler
-  llvm-19-dev libclang-cpp19-dev clang-19 libclang-rt-19-dev
+  llvm-19-dev libclang-cpp19-dev libclang-19-dev clang-19 libclang-rt-19-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libturbojpeg0-dev libpng-dev libcli11-dev nlohmann-json3-dev
   graphviz dataset-fashion-mnist

@@ -228,7 +228,9 @@ Status Run::setup() {
   }
   ANET_ASSIGN_OR_RETURN(
       stats_, load_or_compute_training_stats(*train_data_, plan_.preprocess.resize, cache, warn));
-  ANET_ASSIGN_OR_RETURN(device_, make_device(o_.device));
+  DeviceOptions device_options = o_.device_options;
+  device_options.kernel_objects = &plan_.kernel_objects;
+  ANET_ASSIGN_OR_RETURN(device_, make_device(o_.device, device_options));
   auto exec = [&](const Graph &g) -> Expected<Executor> {
     auto e = Executor::create(g, plan_.weights, *device_);
     if (!e)

@@ -19,6 +19,7 @@
 
 #include "ir/error.h"
 #include "ir/plan.h"
+#include "runtime/device.h"
 
 namespace anet {
 
@@ -54,12 +55,13 @@ struct TrainOptions {
   std::string log_dir;   ///< metrics and curves; empty: none
   std::string cache_dir; ///< the training set's statistics cache
   int threads = 2;       ///< data pipeline threads
-  std::string device = "cpu-ref";
-  int64_t log_every = 20;     ///< steps between metric records / plain progress lines
-  int64_t val_limit = 0;      ///< validate on the first N examples (0: all)
-  bool final_ten_crop = true; ///< ten-crop validation after the last epoch
+  std::string device = device_names().front();
+  DeviceOptions device_options;
+  int64_t log_every = 20;            ///< steps between metric records / plain progress lines
+  int64_t val_limit = 0;             ///< validate on the first N examples (0: all)
+  bool final_ten_crop = true;        ///< ten-crop validation after the last epoch
   bool ten_crop_every_epoch = false; ///< ten-crop validation after every epoch too
-  bool terminal = false;      ///< the log is a terminal: progress bars redraw in place
+  bool terminal = false;             ///< the log is a terminal: progress bars redraw in place
 };
 
 /// How a run ended.

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -28,6 +30,7 @@ namespace fs = std::filesystem;
 struct Case {
   const char *model;
   float input_scale; // inputs are uniform in [-scale, scale]
+  const char *device = "cpu-ref";
 };
 
 class OrtCompare : public ::testing::TestWithParam<Case> {};
@@ -41,7 +44,8 @@ double max_abs(const std::vector<float> &v) {
 
 TEST_P(OrtCompare, MatchesOnnxRuntime) {
   const Case &c = GetParam();
-  fs::path dir = fs::temp_directory_path() / ("anet_ort_" + std::string(c.model));
+  fs::path dir = fs::temp_directory_path() / ("anet_ort_" + std::string(c.model) + "_" + c.device +
+                                              "_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::string model_path = (dir / "model.onnx").string();
 
@@ -69,7 +73,7 @@ TEST_P(OrtCompare, MatchesOnnxRuntime) {
   std::string input_path = (dir / "input.npy").string();
   ASSERT_TRUE(write_npy(input_path, input).ok());
 
-  auto device = make_device("cpu-ref");
+  auto device = make_device(c.device);
   ASSERT_TRUE(device.ok()) << device.error().message;
   auto exec = Executor::create(g, imported->weights, **device);
   ASSERT_TRUE(exec.ok()) << exec.error().message;
@@ -118,15 +122,21 @@ TEST_P(OrtCompare, MatchesOnnxRuntime) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, OrtCompare,
-                         ::testing::Values(Case{"alexnet", 128.f}, Case{"alexnet-caffe", 128.f},
-                                           Case{"alexnet-torchvision", 2.f},
-                                           Case{"alexnet-mini", 2.f}),
-                         [](const auto &info) {
-                           std::string n = info.param.model;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Models, OrtCompare,
+    ::testing::Values(Case{"alexnet", 128.f}, Case{"alexnet-caffe", 128.f},
+                      Case{"alexnet-torchvision", 2.f}, Case{"alexnet-mini", 2.f}
+#ifdef ANET_WITH_LLVM
+                      ,
+                      Case{"alexnet", 128.f, "cpu"}, Case{"alexnet-torchvision", 2.f, "cpu"},
+                      Case{"alexnet-mini", 2.f, "cpu"}
+#endif
+                      ),
+    [](const auto &info) {
+      std::string n = info.param.model + std::string("_on_") + info.param.device;
+      std::replace(n.begin(), n.end(), '-', '_');
+      return n;
+    });
 
 } // namespace
 } // namespace anet

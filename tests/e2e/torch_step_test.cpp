@@ -15,6 +15,9 @@
 #include <filesystem>
 #include <iostream>
 #include <random>
+#include <tuple>
+
+#include <unistd.h>
 
 #include "frontend/onnx_import.h"
 #include "models/alexnet.h"
@@ -31,11 +34,15 @@ namespace fs = std::filesystem;
 constexpr float kLr = 0.01f, kWeightDecay = 0.0005f;
 constexpr int64_t kBatch = 8;
 
-class TorchStep : public ::testing::TestWithParam<int> {};
+/// Logical devices, and the device they run on.
+using Setup = std::tuple<int, std::string>;
+
+class TorchStep : public ::testing::TestWithParam<Setup> {};
 
 TEST_P(TorchStep, MatchesPyTorch) {
-  const int devices = GetParam();
-  fs::path dir = fs::temp_directory_path() / ("anet_torch_step_" + std::to_string(devices));
+  const auto &[devices, device_name] = GetParam();
+  fs::path dir = fs::temp_directory_path() / ("anet_torch_step_" + std::to_string(devices) + "_" +
+                                              device_name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string model_path = (dir / "model.onnx").string();
@@ -83,7 +90,7 @@ TEST_P(TorchStep, MatchesPyTorch) {
   ASSERT_TRUE(write_npy((dir / "input.npy").string(), data).ok());
   ASSERT_TRUE(write_npy((dir / "labels.npy").string(), labels).ok());
 
-  auto device = make_device("cpu-ref");
+  auto device = make_device(device_name);
   ASSERT_TRUE(device.ok());
   auto exec = Executor::create(g, imported->weights, **device);
   ASSERT_TRUE(exec.ok()) << exec.error().message;
@@ -117,16 +124,22 @@ TEST_P(TorchStep, MatchesPyTorch) {
       err = std::max(err, std::fabs(ours[i] - theirs));
       err_dw = std::max(err_dw, std::fabs((ours[i] - before[i]) - dw));
     }
-    std::cout << "  " << name << ": weights max relative difference " << err / max_w
-              << ", update " << err_dw / max_dw << "\n";
+    std::cout << "  " << name << ": weights max relative difference " << err / max_w << ", update "
+              << err_dw / max_dw << "\n";
     EXPECT_LT(err / max_w, 1e-4) << name;
     EXPECT_LT(err_dw / max_dw, 1e-3) << name << ": the update differs";
     EXPECT_GT(max_dw, 0) << name << ": no update";
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Devices, TorchStep, ::testing::Values(1, 2),
-                         [](const auto &info) { return std::to_string(info.param) + "_devices"; });
+INSTANTIATE_TEST_SUITE_P(Devices, TorchStep,
+                         ::testing::Combine(::testing::Values(1, 2),
+                                            ::testing::ValuesIn(device_names())),
+                         [](const auto &info) {
+                           std::string device = std::get<1>(info.param);
+                           std::replace(device.begin(), device.end(), '-', '_');
+                           return std::to_string(std::get<0>(info.param)) + "_devices_on_" + device;
+                         });
 
 } // namespace
 } // namespace anet

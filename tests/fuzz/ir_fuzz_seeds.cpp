@@ -70,6 +70,10 @@ void plan_seeds(SeedWriter &out) {
   }
   out.write("sample.plan", *sample);
   out.write("small.plan", *small_bytes);
+  anet::Plan with_kernels = small;
+  with_kernels.kernel_objects = {{"k1", "object bytes"}, {"k2", ""}};
+  if (auto bytes = anet::serialize_plan(with_kernels); bytes.ok())
+    out.write("kernel_objects.plan", *bytes);
   auto pieces = anet::testing::split_plan(*sample);
   pieces->sections.push_back({"HINT", 0, "an optional section from the future"});
   out.write("optional_section.plan", anet::testing::join_plan(*pieces));

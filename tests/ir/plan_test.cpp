@@ -85,6 +85,16 @@ TEST(PlanFormat, EmptyOptionalPartsRoundTrip) {
   expect_same_plan(plan, *back);
 }
 
+TEST(PlanFormat, KernelObjectsRoundTrip) {
+  Plan plan = sample_plan();
+  plan.kernel_objects = {{"0123abcd", std::string("\x7f" "ELF\0\1", 6)}, {"ff", ""}};
+  auto back = deserialize_plan(serialized(plan), kName);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_same_plan(plan, *back);
+  EXPECT_EQ(back->kernel_objects, plan.kernel_objects);
+  EXPECT_TRUE(deserialize_plan(serialized(sample_plan()), kName)->kernel_objects.empty());
+}
+
 TEST(PlanFormat, BytesAreDeterministicAndStable) {
   std::string bytes = serialized(sample_plan());
   EXPECT_EQ(serialized(sample_plan()), bytes);
@@ -304,8 +314,13 @@ TEST(PlanSections, WeightsMissingOrOfTheWrongSize) {
 }
 
 // The sample plan with the payload of section `tag` replaced.
+// The sample plan (with a kernel object for KOBJ) with `tag`'s payload
+// replaced.
 std::string with_payload(const std::string &tag, const std::string &payload) {
-  PlanPieces pieces = pieces_of(serialized(sample_plan()));
+  Plan plan = sample_plan();
+  if (tag == "KOBJ")
+    plan.kernel_objects = {{"key", "object"}};
+  PlanPieces pieces = pieces_of(serialized(plan));
   find_section(pieces, tag)->payload = payload;
   return join_plan(pieces);
 }
@@ -317,6 +332,15 @@ TEST(PlanSections, HostileSizesAreRefusedBeforeAllocating) {
                   "(CLAS): corrupt: claims 4294967280 class names");
   EXPECT_CONTAINS(refusal(with_payload("META", payload_string({0xfffffff0u}))),
                   "(META): corrupt: source name of 4294967280 bytes exceeds the limit of 4096");
+  EXPECT_CONTAINS(refusal(with_payload("KOBJ", payload_string({0xfffffff0u, 1, 2}))),
+                  "(KOBJ): corrupt: claims 4294967280 kernel objects");
+  EXPECT_CONTAINS(refusal(with_payload("KOBJ", payload_string({1, 1}) + "k" +
+                                                   payload_string({0xffffffffu, 0}))),
+                  "(KOBJ): corrupt: kernel object needs 4294967295 bytes");
+  EXPECT_CONTAINS(
+      refusal(with_payload("KOBJ", payload_string({2, 1}) + "k" + payload_string({0, 0, 1}) + "k" +
+                                       payload_string({0, 0}))),
+      "(KOBJ): corrupt: kernel object 1 repeats a key");
   std::string prep = payload_string({0, 0, 0x3f800000u, 0xffffffffu, 0x0fffffffu});
   EXPECT_CONTAINS(refusal(with_payload("PREP", prep)), "(PREP): corrupt: mean claims");
   std::string prog = payload_string({5}) + "infer" + payload_string({0xffffffffu, 0xffffffffu});

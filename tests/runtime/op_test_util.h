@@ -72,4 +72,28 @@ inline void expect_tensor(const Tensor &got, const Shape &shape, const std::vect
         << "element " << i << " of " << shape_string(shape);
 }
 
+/// A program with one node: `node` (its input and output ids are ignored)
+/// over program inputs of the types of `inputs`; its outputs are the
+/// program's outputs.
+inline Graph one_node_program(const Node &node_in, const std::vector<Tensor> &inputs) {
+  Graph g;
+  g.name = std::string(op_name(node_in.op));
+  Node node = node_in;
+  node.inputs.clear();
+  std::vector<TensorType> in_types;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    in_types.push_back(inputs[i].type);
+    node.inputs.push_back(g.add_value("x" + std::to_string(i), in_types.back(), ValueKind::Input));
+  }
+  auto out_types = infer_shapes(node_in, in_types);
+  EXPECT_TRUE(out_types.ok()) << out_types.error().message;
+  node.outputs.clear();
+  for (size_t i = 0; out_types.ok() && i < out_types->size(); ++i)
+    node.outputs.push_back(
+        g.add_value("y" + std::to_string(i), (*out_types)[i], ValueKind::Activation));
+  g.outputs = node.outputs;
+  g.add_node(std::move(node));
+  return g;
+}
+
 } // namespace anet::test

@@ -1,0 +1,432 @@
+// The host JIT. Design:
+//
+// - One translation unit per distinct kernel body: the body goes into an
+//   anonymous namespace (so its parameter struct and template instances are
+//   private to the object) and its kernel_info is exported under a symbol
+//   derived from the cache key. Equal bodies (the two halves of a grouped
+//   layer, the same layer in two programs) compile once.
+// - Clang runs in process as `clang -cc1 -emit-obj` over an in-memory file
+//   system that holds the kernel library (codegen/cpu/kernel_library.h) and
+//   the source; no system header is ever read. Code is generated for the host
+//   CPU with all its features, at -O3. The library is parsed once per process
+//   into a precompiled header that every kernel's compile loads.
+// - Objects are linked by ORC's LLJIT into one JITDylib; the math functions
+//   kernels call (expf, ...) resolve to the host process's libm.
+// - The cache key is a SHA-256 over the compiler version, the cc1 options
+//   (which name the CPU and its features), the kernel library and the body.
+//   A cached file holds a magic, the SHA-256 of the object, and the object;
+//   a file that fails the check is recompiled and replaced.
+
+#include "codegen/cpu/jit.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <unistd.h>
+
+#include <clang/Basic/DiagnosticOptions.h>
+#include <clang/Basic/Version.h>
+#include <clang/CodeGen/CodeGenAction.h>
+#include <clang/Frontend/CompilerInstance.h>
+#include <clang/Frontend/CompilerInvocation.h>
+#include <clang/Frontend/FrontendActions.h>
+#include <clang/Frontend/TextDiagnosticPrinter.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/SHA256.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/VirtualFileSystem.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/TargetParser/Host.h>
+
+#include "codegen/cpu/kernel_library.h"
+#include "ir/atomic_file.h"
+#include "ir/read_file.h"
+
+namespace anet::cpu {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kObjectMagic = "ANETKOB1";
+constexpr const char *kSourcePath = "/anet/kernel.cpp";
+constexpr const char *kIncludeDir = "/anet/include";
+constexpr const char *kPchPath = "/anet/all.pch";
+constexpr const char *kPchSourcePath = "/anet/all_pch.h"; // what the PCH is built from
+constexpr const char *kPchSource = "#include \"anet/all.h\"\n";
+
+std::string hex(llvm::ArrayRef<uint8_t> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : bytes) {
+    s += digits[b >> 4];
+    s += digits[b & 15];
+  }
+  return s;
+}
+
+std::array<uint8_t, 32> sha256(std::string_view data) {
+  return llvm::SHA256::hash(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(data.data()), data.size()));
+}
+
+// The cc1 options every kernel is compiled with, for the host CPU.
+std::vector<std::string> compiler_options() {
+  std::vector<std::string> args = {
+      "-triple",
+      llvm::sys::getProcessTriple(),
+      "-target-cpu",
+      std::string(llvm::sys::getHostCPUName()),
+      "-O3",
+      "-vectorize-loops",
+      "-vectorize-slp",
+      "-ffp-contract=on",
+      "-std=c++20",
+      "-mrelocation-model",
+      "pic",
+      "-pic-level",
+      "2",
+      "-fno-rtti",
+      "-nostdsysteminc",
+      "-nobuiltininc",
+      "-nostdinc++",
+      "-Wall",
+  };
+  std::vector<std::string> features;
+  for (const auto &f : llvm::sys::getHostCPUFeatures())
+    features.push_back((f.second ? "+" : "-") + f.first().str());
+  std::sort(features.begin(), features.end());
+  for (const std::string &f : features) {
+    args.push_back("-target-feature");
+    args.push_back(f);
+  }
+  return args;
+}
+
+// A cached or carried object: magic, SHA-256 of the object, the object.
+std::string seal(const std::string &object) {
+  auto digest = sha256(object);
+  return std::string(kObjectMagic) + std::string(digest.begin(), digest.end()) + object;
+}
+
+std::optional<std::string> unseal(const std::string &sealed) {
+  const size_t header = kObjectMagic.size() + 32;
+  if (sealed.size() <= header || sealed.compare(0, kObjectMagic.size(), kObjectMagic) != 0)
+    return std::nullopt;
+  std::string object = sealed.substr(header);
+  auto digest = sha256(object);
+  if (sealed.compare(kObjectMagic.size(), 32, std::string(digest.begin(), digest.end())) != 0)
+    return std::nullopt;
+  return object;
+}
+
+std::string llvm_message(llvm::Error e) { return llvm::toString(std::move(e)); }
+
+} // namespace
+
+std::string default_kernel_cache_dir() {
+  if (const char *dir = std::getenv("ANET_CACHE_DIR"); dir && *dir)
+    return dir;
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return (fs::path(xdg) / "anet" / "kernels").string();
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return (fs::path(home) / ".cache" / "anet" / "kernels").string();
+  return "";
+}
+
+std::string Jit::translation_unit(const std::string &body, const std::string &symbol) {
+  return "// An anet CPU kernel (codegen/cpu/jit.cpp).\n#include \"anet/all.h\"\n\nnamespace {\n" +
+         body + (body.ends_with("\n") ? "" : "\n") +
+         "} // namespace\n\nextern \"C\" constinit const anet_kernel_info " + symbol +
+         " = kernel;\n";
+}
+
+struct Jit::Impl {
+  JitOptions options;
+  std::vector<std::string> cc1;
+  std::string key_prefix; // compiler, options and kernel library: hashed into every key
+  std::unique_ptr<llvm::orc::LLJIT> lljit;
+
+  mutable std::mutex mutex;                               // guards everything below and lljit
+  std::map<std::string, const anet_kernel_info *> loaded; // by key
+  KernelObjects objects;                                  // of the loaded kernels, by key
+  KernelObjects offered;
+  JitStats stats;
+
+  std::once_flag pch_once;
+  Expected<std::string> pch = std::string(); ///< the precompiled kernel library
+
+  static std::string symbol_of(const std::string &key) { return "anet_k_" + key.substr(0, 32); }
+
+  std::string key_of(const std::string &body) const {
+    return hex(sha256(key_prefix + '\0' + body));
+  }
+
+  std::string cache_path(const std::string &key) const {
+    return (fs::path(options.cache_dir) / (key + ".o")).string();
+  }
+
+  // Runs Clang in process over `source` (at `path`, beside the kernel
+  // library and, if given, its precompiled form) with `args` after the cc1
+  // options; `action` writes the result. Returns Clang's diagnostics, or an
+  // error carrying them.
+  Expected<std::string> run_clang(const char *path, const std::string &source,
+                                  std::vector<const char *> args, const std::string *pch,
+                                  clang::FrontendAction &action, llvm::SmallString<0> *output,
+                                  const std::string &what) const {
+    std::string log;
+    llvm::raw_string_ostream log_stream(log);
+    auto diag_options = llvm::makeIntrusiveRefCnt<clang::DiagnosticOptions>();
+    auto *printer = new clang::TextDiagnosticPrinter(log_stream, diag_options.get());
+    auto diags = clang::CompilerInstance::createDiagnostics(diag_options.get(), printer, true);
+
+    std::vector<const char *> argv;
+    for (const std::string &a : cc1)
+      argv.push_back(a.c_str());
+    argv.insert(argv.end(), {"-I", kIncludeDir});
+    if (pch)
+      argv.insert(argv.end(), {"-include-pch", kPchPath});
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto invocation = std::make_shared<clang::CompilerInvocation>();
+    if (!clang::CompilerInvocation::CreateFromArgs(*invocation, argv, *diags))
+      return make_error(ExitCode::Runtime, what,
+                        ": the CPU kernel compiler refused its options: ", log);
+
+    auto files = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
+    for (const LibraryFile &f : kernel_library())
+      files->addFile(std::string(kIncludeDir) + "/" + f.path, 0,
+                     llvm::MemoryBuffer::getMemBuffer(f.text, f.path));
+    files->addFile(kPchSourcePath, 0, llvm::MemoryBuffer::getMemBuffer(kPchSource, kPchSourcePath));
+    if (path != kPchSourcePath)
+      files->addFile(path, 0, llvm::MemoryBuffer::getMemBufferCopy(source, path));
+    if (pch)
+      files->addFile(kPchPath, 0, llvm::MemoryBuffer::getMemBuffer(*pch, kPchPath, false));
+
+    clang::CompilerInstance compiler;
+    compiler.setInvocation(std::move(invocation));
+    compiler.setDiagnostics(diags.get());
+    compiler.setVerboseOutputStream(log_stream); // "N errors generated." joins the log
+    compiler.createFileManager(files);
+    if (output)
+      compiler.setOutputStream(std::make_unique<llvm::raw_svector_ostream>(*output));
+    if (!compiler.ExecuteAction(action) || diags->hasErrorOccurred())
+      return make_error(ExitCode::Runtime, what, ": the CPU kernel failed to compile:\n", log,
+                        "\nsource:\n", source);
+    return log;
+  }
+
+  // The kernel library precompiled once per process, the first time a
+  // kernel must be compiled: every kernel includes all of it, and parsing
+  // it is most of the work of compiling a small kernel.
+  Expected<const std::string *> precompiled_library() {
+    std::call_once(pch_once, [&] {
+      char path[] = "/tmp/anet-kernel-library-XXXXXX";
+      const int fd = ::mkstemp(path);
+      if (fd < 0) {
+        pch = make_error(ExitCode::IO, "cpu: cannot create a temporary file for the kernel "
+                                       "library's precompiled header");
+        return;
+      }
+      ::close(fd);
+      clang::GeneratePCHAction action;
+      auto done = run_clang(kPchSourcePath, kPchSource,
+                            {"-emit-pch", "-x", "c++-header", kPchSourcePath, "-o", path}, nullptr,
+                            action, nullptr, "the kernel library");
+      if (!done)
+        pch = std::move(done).take_error();
+      else
+        pch = read_whole_file(path, "the kernel library's precompiled header");
+      ::unlink(path);
+    });
+    if (!pch)
+      return pch.error();
+    return &*pch;
+  }
+
+  // Clang, in process: source -> object file bytes.
+  Expected<std::string> compile(const std::string &source, const std::string &where) {
+    ANET_ASSIGN_OR_RETURN(const std::string *library, precompiled_library());
+    llvm::SmallString<0> object;
+    llvm::LLVMContext context;
+    clang::EmitObjAction action(&context);
+    ANET_RETURN_IF_ERR(run_clang(kSourcePath, source, {"-emit-obj", "-x", "c++", kSourcePath},
+                                 library, action, &object, where));
+    return std::string(object.str());
+  }
+
+  // Adds an object to the JIT and finds its kernel_info. Caller holds mutex.
+  Expected<const anet_kernel_info *> link(const std::string &key, const std::string &object,
+                                          const std::string &where) {
+    auto buffer = llvm::MemoryBuffer::getMemBufferCopy(object, symbol_of(key));
+    if (llvm::Error e = lljit->addObjectFile(std::move(buffer)))
+      return make_error(ExitCode::Runtime, where,
+                        ": the CPU kernel failed to load: ", llvm_message(std::move(e)));
+    auto address = lljit->lookup(symbol_of(key));
+    if (!address)
+      return make_error(ExitCode::Runtime, where,
+                        ": the CPU kernel failed to link: ", llvm_message(address.takeError()));
+    const auto *info = address->toPtr<const anet_kernel_info *>();
+    loaded[key] = info;
+    objects[key] = object;
+    return info;
+  }
+
+  std::optional<std::string> cached_object(const std::string &key) const {
+    if (auto it = offered.find(key); it != offered.end())
+      return it->second;
+    if (options.cache_dir.empty())
+      return std::nullopt;
+    auto sealed = read_whole_file(cache_path(key), "cached kernel");
+    if (!sealed)
+      return std::nullopt;
+    return unseal(*sealed);
+  }
+
+  // Best effort: a cache that cannot be written only costs a recompile.
+  void store(const std::string &key, const std::string &object) const {
+    if (options.cache_dir.empty())
+      return;
+    std::error_code ec;
+    fs::create_directories(options.cache_dir, ec);
+    (void)write_file_atomically(cache_path(key), {seal(object)}, "cached kernel");
+  }
+};
+
+Jit::Jit(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Jit::~Jit() = default;
+
+Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
+  static std::once_flag llvm_ready;
+  std::call_once(llvm_ready, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+  auto impl = std::make_unique<Impl>();
+  if (options.parallel <= 0)
+    options.parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  impl->options = std::move(options);
+  impl->cc1 = compiler_options();
+
+  impl->key_prefix = "anet-cpu-kernel-abi-1\n" CLANG_VERSION_STRING "\n";
+  for (const std::string &a : impl->cc1)
+    impl->key_prefix += a + '\n';
+  for (const LibraryFile &f : kernel_library())
+    impl->key_prefix += std::string(f.path) + '\n' + f.text + '\n';
+
+  auto lljit = llvm::orc::LLJITBuilder().create();
+  if (!lljit)
+    return make_error(ExitCode::Runtime,
+                      "cpu: cannot start the LLVM JIT: ", llvm_message(lljit.takeError()));
+  impl->lljit = std::move(*lljit);
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      impl->lljit->getDataLayout().getGlobalPrefix());
+  if (!process)
+    return make_error(ExitCode::Runtime, "cpu: cannot resolve the host's symbols for the JIT: ",
+                      llvm_message(process.takeError()));
+  impl->lljit->getMainJITDylib().addGenerator(std::move(*process));
+  return std::unique_ptr<Jit>(new Jit(std::move(impl)));
+}
+
+Expected<std::vector<const anet_kernel_info *>> Jit::load(std::span<const KernelRequest> requests) {
+  Impl &im = *impl_;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> keys;
+  for (const KernelRequest &r : requests)
+    keys.push_back(im.key_of(r.body));
+
+  // 1. What is missing: loaded kernels and cached objects need no compiler.
+  struct Job {
+    std::string key;
+    size_t request;
+    Expected<std::string> object = std::string();
+  };
+  std::vector<Job> jobs;
+  {
+    std::lock_guard lock(im.mutex);
+    std::map<std::string, bool> seen;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const std::string &key = keys[i];
+      if (im.loaded.count(key) || seen.count(key)) {
+        ++im.stats.from_memory;
+        continue;
+      }
+      seen[key] = true;
+      if (std::optional<std::string> object = im.cached_object(key)) {
+        if (im.link(key, *object, requests[i].where).ok()) {
+          ++(im.offered.count(key) ? im.stats.from_objects : im.stats.from_cache);
+          continue;
+        }
+        return make_error(ExitCode::Runtime, requests[i].where,
+                          ": a cached CPU kernel failed to load; remove ", im.cache_path(key));
+      }
+      jobs.push_back(Job{key, i});
+    }
+  }
+
+  // 2. Compile the rest, several at once.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t j; (j = next++) < jobs.size();) {
+      const KernelRequest &r = requests[jobs[j].request];
+      jobs[j].object = im.compile(translation_unit(r.body, Impl::symbol_of(jobs[j].key)), r.where);
+    }
+  };
+  std::vector<std::thread> threads;
+  const size_t helpers = std::min(jobs.size(), static_cast<size_t>(im.options.parallel)) - 1;
+  for (size_t t = 0; !jobs.empty() && t < helpers; ++t)
+    threads.emplace_back(worker);
+  worker();
+  for (std::thread &t : threads)
+    t.join();
+
+  // 3. Link what was compiled, cache it, and answer every request.
+  std::lock_guard lock(im.mutex);
+  for (Job &job : jobs) {
+    if (!job.object)
+      return std::move(job.object).take_error();
+    ANET_RETURN_IF_ERR(im.link(job.key, *job.object, requests[job.request].where));
+    im.store(job.key, *job.object);
+    ++im.stats.compiled;
+  }
+  std::vector<const anet_kernel_info *> infos;
+  for (const std::string &key : keys)
+    infos.push_back(im.loaded.at(key));
+  im.stats.compile_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return infos;
+}
+
+void Jit::add_objects(const KernelObjects &objects) {
+  std::lock_guard lock(impl_->mutex);
+  for (const auto &[key, object] : objects)
+    impl_->offered[key] = object;
+}
+
+KernelObjects Jit::objects() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->objects;
+}
+
+std::string Jit::target() const {
+  std::string features;
+  for (const char *f : {"avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512vnni",
+                        "avx512bf16", "amx-tile", "amx-bf16"})
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      if (feature.second && feature.first() == f)
+        features += std::string(" +") + f;
+  return std::string(llvm::sys::getHostCPUName()) + features + ", clang " CLANG_VERSION_STRING;
+}
+
+JitStats Jit::stats() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->stats;
+}
+
+} // namespace anet::cpu

@@ -1,0 +1,19 @@
+#pragma once
+/// The kernel library (codegen/cpu/kernels/*.h and ir/random.h), embedded in
+/// the binary at build time: the JIT hands these files to Clang from memory,
+/// so compiled kernels never depend on where anet's sources are.
+
+#include <span>
+
+namespace anet::cpu {
+
+/// A header of the kernel library: its include path ("anet/gemm.h") and text.
+struct LibraryFile {
+  const char *path;
+  const char *text;
+};
+
+/// Every file of the kernel library.
+std::span<const LibraryFile> kernel_library();
+
+} // namespace anet::cpu

@@ -1,0 +1,15 @@
+#pragma once
+/// The whole kernel library: the one include of every generated kernel
+/// source (codegen/cpu/jit.cpp writes `#include "anet/all.h"`).
+
+#include "anet/abi.h"
+#include "anet/activation.h"
+#include "anet/base.h"
+#include "anet/elementwise.h"
+#include "anet/gemm.h"
+#include "anet/layout.h"
+#include "anet/linear.h"
+#include "anet/normalization.h"
+#include "anet/pooling.h"
+#include "anet/random.h"
+#include "anet/training.h"

@@ -1,0 +1,638 @@
+#pragma once
+/// Kernels of the ops that multiply and accumulate: Conv, Gemm, MatMul and
+/// the convolution gradients ConvGradInput and ConvGradWeight, all on the
+/// packed GEMM of gemm.h.
+///
+/// - Conv, per image and group: Y[Mg, OH*OW] = W[Mg, Cg*KH*KW] x
+///   im2col(X)[Cg*KH*KW, OH*OW]. The im2col matrix never exists: its panels
+///   are gathered from X (padding, strides, dilations) while packing. W is
+///   packed once per worker and group into a cache in the worker's scratch.
+///   Bias and the fused activation are the epilogue. Tasks are images x
+///   groups x row blocks x column blocks, so batch 1 fills the pool too.
+/// - ConvGradInput, per image and group: cols = W^T x dY, then col2im adds
+///   each column into dX. A task owns whole input channels of one image, so
+///   no two tasks write the same element of dX.
+/// - ConvGradWeight, per group: dW[Mg, Cg*KH*KW] = sum over images of
+///   dY[Mg, OH*OW] x im2col(X)^T, whose panels are gathered from X. A task
+///   owns a block of dW and sums every image into it in a fixed order: no
+///   races, and the same result for any number of workers.
+/// - Gemm and MatMul: one (batch of) strided product(s). Products with at
+///   most four rows or columns stream the large operand (gemm.h skinny_*);
+///   the others run packed, tasks over batch x row blocks x column blocks.
+
+#include "anet/activation.h"
+#include "anet/gemm.h"
+
+namespace ak {
+namespace linear {
+
+using sgemm::mask16;
+using sgemm::MR;
+using sgemm::NR;
+using sgemm::NV;
+using sgemm::v16i;
+
+/// Floats at the head of a worker's scratch: the key of what its packed
+/// weight cache holds (64 bytes, so the buffers after it stay aligned).
+constexpr long kHeader = 16;
+/// The largest packed weight cache of a worker, in floats (4 MiB).
+constexpr long kWeightCache = 1L << 20;
+/// Largest Conv column (output position) block of one task.
+constexpr long kConvNC = 384;
+/// Largest row block (output channels) of a ConvGradWeight task.
+constexpr long kGradWeightMC = 384;
+/// ConvGradInput's column buffer, in floats (512 KiB).
+constexpr long kColsBuffer = 1L << 17;
+/// Tasks per worker to aim for when splitting small problems.
+constexpr long kTasksPerWorker = 2;
+
+/// Marks every worker's weight cache empty (before a run's parallel loop).
+inline void forget_caches(const anet_cpu_rt *rt) {
+  const long none = -1;
+  for (int w = 0; w < rt->workers; ++w)
+    __builtin_memcpy(rt->scratch[w], &none, sizeof none);
+}
+
+/// True when the worker's cache already holds `key`; otherwise records
+/// `key` (the caller then fills the cache) and returns false.
+inline bool cache_holds(float *scratch, long key) {
+  long held;
+  __builtin_memcpy(&held, scratch, sizeof held);
+  if (held == key)
+    return true;
+  __builtin_memcpy(scratch, &key, sizeof key);
+  return false;
+}
+
+/// How many blocks to cut a dimension into so that `outer` x blocks tasks
+/// keep `workers` busy: at least ceil(extent / max_block), at most one per
+/// `unit`.
+inline long blocks_for(long extent, long max_block, long unit, long outer, int workers) {
+  long blocks = ceil_div(extent, max_block);
+  const long want = ceil_div(kTasksPerWorker * workers, max_of(outer, 1L));
+  if (blocks < want)
+    blocks = min_of(want, ceil_div(extent, unit));
+  return max_of(blocks, 1L);
+}
+
+/// The shapes of a convolution node P (Conv or one of its gradients).
+template <class P> struct ConvDims {
+  static constexpr long cg = P::c / P::group;      ///< input channels per group
+  static constexpr long mg = P::m / P::group;      ///< output channels per group
+  static constexpr long taps = P::kh * P::kw;      ///< taps per input channel
+  static constexpr long depth = cg * taps;         ///< rows of im2col
+  static constexpr long plane = P::h * P::w;       ///< one input channel
+  static constexpr long positions = P::oh * P::ow; ///< one output channel
+  /// No image, output channel or output position: no product to compute.
+  static constexpr bool empty = P::n == 0 || P::m == 0 || positions == 0;
+  /// A 1x1 window, stride 1, no padding: im2col is X itself.
+  static constexpr bool pointwise = P::kh == 1 && P::kw == 1 && P::stride_h == 1 &&
+                                    P::stride_w == 1 && P::pad_top == 0 && P::pad_left == 0 &&
+                                    P::oh == P::h && P::ow == P::w;
+};
+
+/// Sixteen consecutive output positions of a convolution (one vector's
+/// lanes), prepared to read im2col rows: row (c, r, s) at these positions is
+/// X[c][oh*sh - pt + r*dh][ow*sw - pl + s*dw], zero in the padding. With unit
+/// width stride the lanes on one output row read consecutive inputs, so a
+/// row is one masked load per output row the lanes span; otherwise the lanes
+/// gather.
+template <class P> struct Positions {
+  /// Output rows 16 consecutive positions can span.
+  static constexpr long kSpan = ceil_div(15, P::ow) + 1;
+  static constexpr bool kRuns = P::stride_w == 1 && kSpan <= 3;
+  static constexpr long kRunCount = kRuns ? kSpan : 1;
+
+  v16i hs, ws;    ///< each lane's first input row and column (tap 0, 0)
+  mask16 valid;   ///< lanes that are positions
+  /// Runs of lanes on one output row: their lanes, first input row, and the
+  /// input offset that lane 0 would read (so lane l reads base + l).
+  mask16 run_lanes[kRunCount];
+  long run_row[kRunCount], run_base[kRunCount];
+
+  /// Positions [first, first + count), count <= 16.
+  Positions(long first, long count) {
+    const v16i pos = sgemm::kLanes + static_cast<int>(first);
+    const v16i oh = pos / static_cast<int>(P::ow), ow = pos - oh * static_cast<int>(P::ow);
+    hs = oh * static_cast<int>(P::stride_h) - static_cast<int>(P::pad_top);
+    ws = ow * static_cast<int>(P::stride_w) - static_cast<int>(P::pad_left);
+    valid = sgemm::first_lanes(count);
+    long lane = 0;
+#pragma clang loop unroll(full)
+    for (long q = 0; q < kRunCount; ++q) {
+      const long at = first + lane, row = at / P::ow, col = at % P::ow;
+      const long len = lane < count ? min_of(count - lane, P::ow - col) : 0;
+      run_lanes[q] = static_cast<mask16>(sgemm::first_lanes(lane + len) & ~sgemm::first_lanes(lane));
+      run_row[q] = row * P::stride_h - P::pad_top;
+      run_base[q] = run_row[q] * P::w + col - P::pad_left - lane;
+      lane += len;
+    }
+  }
+
+  /// im2col row (c, r, s) at these positions; xg is the group's first
+  /// channel of the image.
+  v16 row(const float *xg, long c, long r, long s) const {
+    const long dh = r * P::dilation_h, dw = s * P::dilation_w;
+    const long off = c * P::h * P::w + dh * P::w + dw;
+    const mask16 across = valid & sgemm::lanes_below(ws + static_cast<int>(dw), P::w);
+    if constexpr (kRuns) {
+      v16 x = v16(0.f);
+#pragma clang loop unroll(full)
+      for (long q = 0; q < kRunCount; ++q)
+        if (run_lanes[q] &&
+            static_cast<unsigned long>(run_row[q] + dh) < static_cast<unsigned long>(P::h))
+          x = sgemm::load_into(x, xg + (run_base[q] + off), run_lanes[q] & across);
+      return x;
+    } else {
+      const mask16 m = across & sgemm::lanes_below(hs + static_cast<int>(dh), P::h);
+      return sgemm::gather(xg, hs * static_cast<int>(P::w) + ws + static_cast<int>(off), m);
+    }
+  }
+};
+
+/// Packs im2col(X)'s rows [k0, k0+kc) (taps) x columns [j0, j0+cols)
+/// (output positions) as [kc][NR] panels: Conv's B. A 1x1 window at stride
+/// 1 without padding reads X's planes as they are.
+template <class P>
+inline void pack_im2col(float *dst, const float *xg, long k0, long kc, long j0, long cols) {
+  using D = ConvDims<P>;
+  if constexpr (D::pointwise) {
+    sgemm::pack_panels<NR>(dst, xg + k0 * D::plane + j0, D::plane, 1, cols, kc);
+  } else {
+    for (long p = 0; p * NR < cols; ++p) {
+      const Positions<P> lanes[NV] = {
+          Positions<P>(j0 + p * NR, min_of(16L, cols - p * NR)),
+          Positions<P>(j0 + p * NR + 16, min_of(16L, cols - p * NR - 16))};
+      long c = k0 / D::taps, r = k0 % D::taps / P::kw, s = k0 % P::kw;
+      float *panel = dst + p * kc * NR;
+      for (long k = 0; k < kc; ++k) {
+#pragma clang loop unroll(full)
+        for (long v = 0; v < NV; ++v)
+          sgemm::store_aligned(panel + k * NR + 16 * v, lanes[v].row(xg, c, r, s));
+        if (++s == P::kw) {
+          s = 0;
+          if (++r == P::kh) {
+            r = 0;
+            ++c;
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Packs im2col(X)^T's rows [k0, k0+kc) (output positions) x columns
+/// [j0, j0+cols) (taps) as [kc][NR] panels: ConvGradWeight's B. Blocks of
+/// 16 taps x 16 positions are read as im2col rows and transposed.
+template <class P>
+inline void pack_im2col_t(float *dst, const float *xg, long k0, long kc, long j0, long cols) {
+  using D = ConvDims<P>;
+  for (long p = 0; p * NR < cols; ++p)
+    for (long v = 0; v < NV; ++v) {
+      const long first_tap = j0 + p * NR + 16 * v, taps = min_of(16L, cols - p * NR - 16 * v);
+      long tc[16], tr[16], ts[16];
+      for (long l = 0; l < 16; ++l) {
+        const long tap = first_tap + min_of(l, max_of(taps - 1, 0L));
+        tc[l] = tap / D::taps;
+        tr[l] = tap % D::taps / P::kw;
+        ts[l] = tap % P::kw;
+      }
+      float *panel = dst + p * kc * NR + 16 * v;
+      for (long k = 0; k < kc; k += 16) {
+        const long steps = min_of(16L, kc - k);
+        const Positions<P> lanes(k0 + k, steps);
+        v16 block[16];
+#pragma clang loop unroll(full)
+        for (long l = 0; l < 16; ++l)
+          block[l] = l < taps ? lanes.row(xg, tc[l], tr[l], ts[l]) : v16(0.f);
+        sgemm::transpose16(block);
+        if (steps == 16) {
+#pragma clang loop unroll(full)
+          for (long kk = 0; kk < 16; ++kk)
+            sgemm::store_aligned(panel + (k + kk) * NR, block[kk]);
+        } else {
+          for (long kk = 0; kk < steps; ++kk)
+            sgemm::store_aligned(panel + (k + kk) * NR, block[kk]);
+        }
+      }
+    }
+}
+
+/// The output positions [lo, hi) of one axis whose tap at offset `shift`
+/// (tap index times dilation, minus the leading pad) lands inside an input
+/// of `size`: o*stride + shift in [0, size).
+struct Span {
+  long lo, hi;
+};
+constexpr Span inside_span(long shift, long stride, long size, long out) {
+  const long lo = shift >= 0 ? 0 : ceil_div(-shift, stride);
+  const long hi = size - 1 - shift < 0 ? 0 : (size - 1 - shift) / stride + 1;
+  return Span{min_of(lo, out), min_of(max_of(hi, lo), out)};
+}
+
+/// col2im: adds rows [0, rows) of cols (row stride ldc; row q is tap
+/// first_tap + q) over output positions [j0, j0+count) into dX's group
+/// channels at dxg.
+template <class P>
+inline void add_columns(float *dxg, const float *cols, long ldc, long first_tap, long rows, long j0,
+                        long count) {
+  using D = ConvDims<P>;
+  const long oh_first = j0 / P::ow, oh_last = (j0 + count - 1) / P::ow;
+  for (long q = 0; q < rows; ++q) {
+    const long tap = first_tap + q, c = tap / D::taps, r = tap % D::taps / P::kw, s = tap % P::kw;
+    const long dh = r * P::dilation_h - P::pad_top, dw = s * P::dilation_w - P::pad_left;
+    const Span along_w = inside_span(dw, P::stride_w, P::w, P::ow);
+    const Span along_h = inside_span(dh, P::stride_h, P::h, P::oh);
+    float *plane = dxg + c * D::plane;
+    const float *row = cols + q * ldc;
+    for (long oh = max_of(oh_first, along_h.lo); oh <= oh_last && oh < along_h.hi; ++oh) {
+      const long a = max_of(max_of(j0, oh * P::ow) - oh * P::ow, along_w.lo);
+      const long b = min_of(min_of(j0 + count, (oh + 1) * P::ow) - oh * P::ow, along_w.hi);
+      float *d = plane + (oh * P::stride_h + dh) * P::w;
+      const long from = oh * P::ow - j0;
+      if constexpr (P::stride_w == 1) {
+        for (long ow = a; ow < b; ow += 16) {
+          const mask16 m = sgemm::first_lanes(b - ow);
+          float *dp = d + (ow + dw);
+          sgemm::store_masked(
+              dp, sgemm::load_masked(dp, m) + sgemm::load_masked(row + (from + ow), m), m);
+        }
+      } else {
+        for (long ow = a; ow < b; ++ow)
+          d[ow * P::stride_w + dw] += row[from + ow];
+      }
+    }
+  }
+}
+
+/// Conv's blocking.
+template <class P> struct ConvForward {
+  using D = ConvDims<P>;
+  static constexpr long kc = sgemm::balanced_slice(D::depth);
+  /// Rows (output channels) of a task: the whole group when its packed
+  /// weights fit the cache.
+  static constexpr long mc =
+      min_of(round_up(D::mg, MR), max_of(MR, kWeightCache / max_of(D::depth, 1L) / MR * MR));
+  static constexpr long m_blocks = ceil_div(D::mg, mc);
+  static constexpr long nc = min_of(round_up(D::positions, NR), kConvNC);
+  static constexpr long cache = round_up(mc * D::depth, 16);
+  static constexpr long scratch = kHeader + cache + kc * nc;
+};
+
+/// Conv: X[N,C,H,W], W[M,C/group,KH,KW], optional B[M] -> Y[N,M,OH,OW].
+template <class P> void conv_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
+  using D = ConvDims<P>;
+  using F = ConvForward<P>;
+  if constexpr (!D::empty) {
+    const float *x = in[0], *w = in[1];
+    float *y = out[0];
+    const float *bias = P::has_bias ? in[2] : nullptr;
+    const long outer = P::n * P::group * F::m_blocks;
+    const long n_blocks0 = blocks_for(D::positions, F::nc, NR, outer, rt->workers);
+    const long nc = sgemm::block_size(D::positions, n_blocks0, NR);
+    const long n_blocks = ceil_div(D::positions, nc);
+    forget_caches(rt);
+    parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
+      float *scratch = rt->scratch[worker];
+      float *cache = scratch + kHeader, *b_panels = cache + F::cache;
+      for (long t = begin; t < end; ++t) {
+        const long nb = t % n_blocks, img = t / n_blocks % P::n, gm = t / n_blocks / P::n;
+        const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
+        const long rows = min_of(F::mc, D::mg - m0), j0 = nb * nc;
+        const long cols = min_of(nc, D::positions - j0);
+        if (!cache_holds(scratch, gm))
+          sgemm::pack_slices<MR>(cache, w + (g * D::mg + m0) * D::depth, 1, D::depth, rows,
+                                 D::depth, F::kc);
+        const float *xg = x + (img * P::c + g * D::cg) * D::plane;
+        const float *bias_b = bias + g * D::mg + m0;
+        sgemm::multiply_block(
+            y + (img * P::m + g * D::mg + m0) * D::positions + j0, D::positions, rows, cols,
+            D::depth, F::kc, F::nc, false, b_panels, [](long, long) {},
+            [&](long i, long k0, long kc) {
+              return sgemm::sliced_panel<MR>(cache, rows, k0, kc, i);
+            },
+            [&](long k0, long kc, long jj, long n) {
+              pack_im2col<P>(b_panels, xg, k0, kc, j0 + jj, n);
+            },
+            [&](long i, long, v16 v, mask16) {
+              if constexpr (P::has_bias)
+                v += bias_b[i];
+              return activate16<P::act>(v, P::act_min, P::act_max);
+            });
+      }
+    });
+  }
+}
+
+/// ConvGradInput's blocking.
+template <class P> struct ConvGradInputBlocks {
+  using D = ConvDims<P>;
+  static constexpr long kc = sgemm::balanced_slice(D::mg);
+  static constexpr long rows = round_up(D::depth, MR);
+  static constexpr long nc =
+      min_of(round_up(D::positions, NR), max_of(NR, kColsBuffer / max_of(rows, 1L) / NR * NR));
+  static constexpr long cache = round_up(rows * D::mg, 16);
+  static constexpr long scratch = kHeader + cache + kc * nc + rows * nc;
+};
+
+/// ConvGradInput: dY[N,M,OH,OW], W[M,C/group,KH,KW] -> dX[N,C,H,W].
+template <class P>
+void conv_grad_input_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
+  using D = ConvDims<P>;
+  using B = ConvGradInputBlocks<P>;
+  float *dx = out[0];
+  if constexpr (D::depth == 0) {
+    return;
+  } else if constexpr (D::empty) {
+    for (long i = 0; i < P::n * P::c * D::plane; ++i)
+      dx[i] = 0.f;
+  } else {
+    const float *dy = in[0], *w = in[1];
+    const long outer = P::group * P::n;
+    const long c_blocks0 = blocks_for(D::cg, D::cg, 1, outer, rt->workers);
+    const long cpb = ceil_div(D::cg, c_blocks0), c_blocks = ceil_div(D::cg, cpb);
+    forget_caches(rt);
+    parallel_for(rt, outer * c_blocks, 1, [&](long begin, long end, int worker) {
+      float *scratch = rt->scratch[worker];
+      float *cache = scratch + kHeader, *b_panels = cache + B::cache;
+      float *cols = b_panels + B::kc * B::nc;
+      for (long t = begin; t < end; ++t) {
+        const long img = t % P::n, gc = t / P::n, g = gc / c_blocks;
+        const long c0 = gc % c_blocks * cpb, channels = min_of(cpb, D::cg - c0);
+        const long first_tap = c0 * D::taps, rows = channels * D::taps;
+        if (!cache_holds(scratch, gc))
+          sgemm::pack_slices<MR>(cache, w + g * D::mg * D::depth + first_tap, D::depth, 1, rows,
+                                 D::mg, B::kc);
+        float *dxg = dx + (img * P::c + g * D::cg) * D::plane;
+        for (long i = c0 * D::plane; i < (c0 + channels) * D::plane; ++i)
+          dxg[i] = 0.f;
+        const float *dyg = dy + (img * P::m + g * D::mg) * D::positions;
+        for (long j0 = 0; j0 < D::positions; j0 += B::nc) {
+          const long count = min_of(B::nc, D::positions - j0);
+          sgemm::multiply_block(
+              cols, B::nc, rows, count, D::mg, B::kc, B::nc, false, b_panels, [](long, long) {},
+              [&](long i, long k0, long kc) {
+                return sgemm::sliced_panel<MR>(cache, rows, k0, kc, i);
+              },
+              [&](long k0, long kc, long, long n) {
+                sgemm::pack_panels<NR>(b_panels, dyg + k0 * D::positions + j0, D::positions, 1,
+                                       n, kc);
+              },
+              sgemm::NoEpilogue{});
+          add_columns<P>(dxg, cols, B::nc, first_tap, rows, j0, count);
+        }
+      }
+    });
+  }
+}
+
+/// ConvGradWeight's blocking.
+template <class P> struct ConvGradWeightBlocks {
+  using D = ConvDims<P>;
+  static constexpr long kc = sgemm::balanced_slice(D::positions);
+  static constexpr long mc = min_of(round_up(D::mg, MR), kGradWeightMC);
+  static constexpr long m_blocks = ceil_div(D::mg, mc);
+  static constexpr long nc = min_of(round_up(D::depth, NR), sgemm::NC);
+  static constexpr long scratch = kc * nc + round_up(mc, MR) * kc;
+};
+
+/// ConvGradWeight: X[N,C,H,W], dY[N,M,OH,OW] -> dW[M,C/group,KH,KW].
+template <class P>
+void conv_grad_weight_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
+  using D = ConvDims<P>;
+  using B = ConvGradWeightBlocks<P>;
+  float *dw = out[0];
+  if constexpr (P::n == 0 || D::positions == 0) {
+    for (long i = 0; i < P::m * D::depth; ++i)
+      dw[i] = 0.f;
+  } else if constexpr (P::m > 0 && D::depth > 0) {
+    const float *x = in[0], *dy = in[1];
+    const long outer = P::group * B::m_blocks;
+    // A task owns rows of dW and as many columns as parallelism allows: its
+    // slices of dY are packed once for all of its columns.
+    const long n_blocks0 = blocks_for(D::depth, D::depth, NR, outer, rt->workers);
+    const long nc = sgemm::block_size(D::depth, n_blocks0, NR);
+    const long n_blocks = ceil_div(D::depth, nc);
+    parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
+      float *b_panels = rt->scratch[worker], *a_panels = b_panels + B::kc * B::nc;
+      for (long t = begin; t < end; ++t) {
+        const long nb = t % n_blocks, gm = t / n_blocks;
+        const long g = gm / B::m_blocks, m0 = gm % B::m_blocks * B::mc;
+        const long rows = min_of(B::mc, D::mg - m0), j0 = nb * nc;
+        const long cols = min_of(nc, D::depth - j0);
+        float *c = dw + (g * D::mg + m0) * D::depth + j0;
+        for (long img = 0; img < P::n; ++img) {
+          const float *xg = x + (img * P::c + g * D::cg) * D::plane;
+          const float *dyg = dy + (img * P::m + g * D::mg + m0) * D::positions;
+          sgemm::multiply_block(
+              c, D::depth, rows, cols, D::positions, B::kc, B::nc, img > 0, b_panels,
+              [&](long k0, long kc) {
+                sgemm::pack_panels<MR>(a_panels, dyg + k0, 1, D::positions, rows, kc);
+              },
+              [&](long i, long, long kc) { return a_panels + i * kc; },
+              [&](long k0, long kc, long jj, long n) {
+                pack_im2col_t<P>(b_panels, xg, k0, kc, j0 + jj, n);
+              },
+              sgemm::NoEpilogue{});
+        }
+      }
+    });
+  }
+}
+
+/// A batch of products C_b[m, n] = A_b B_b, A(i, k) at a[i*a_rs + k*a_cs]
+/// and B(k, j) at b[k*b_rs + j*b_cs], from G's constants (m, n, k, the
+/// strides and `batch`). Runs the skinny or the packed form.
+template <class G> struct Product {
+  static constexpr bool small_m = G::m <= sgemm::kSkinny;
+  static constexpr bool small_n = !small_m && G::n <= sgemm::kSkinny;
+  static constexpr bool skinny = small_m || small_n;
+  /// The skinny operand T (t < tn) and the large one L (l < ln).
+  static constexpr long tn = small_m ? G::m : G::n, ln = small_m ? G::n : G::m;
+  static constexpr long t_ts = small_m ? G::a_rs : G::b_cs, t_ks = small_m ? G::a_cs : G::b_rs;
+  static constexpr long l_ls = small_m ? G::b_cs : G::a_rs, l_ks = small_m ? G::b_rs : G::a_cs;
+  /// Dot form when L is contiguous along the depth; T is then packed
+  /// unless it is too.
+  static constexpr bool dot = l_ks == 1 && G::k > 1;
+  static constexpr bool pack_t = dot && t_ks != 1;
+  static constexpr long mc = min_of(round_up(G::m, MR), sgemm::MC);
+  static constexpr long nc = min_of(round_up(G::n, NR), sgemm::NC);
+  static constexpr long kc = sgemm::balanced_slice(G::k);
+  static constexpr long scratch = skinny ? (pack_t ? tn * G::k : 0) : kc * nc + mc * kc;
+
+  /// Runs every product; offsets(b, &a_off, &b_off) gives product b's
+  /// operand offsets; post(i, j, x, mask) finishes C's vectors.
+  template <class Offsets, class Post>
+  static void run(const anet_cpu_rt *rt, const float *a, const float *b, float *c,
+                  const Offsets &offsets, const Post &post) {
+    if constexpr (G::m == 0 || G::n == 0 || G::batch == 0)
+      return;
+    else if constexpr (skinny)
+      run_skinny(rt, a, b, c, offsets, post);
+    else
+      run_packed(rt, a, b, c, offsets, post);
+  }
+
+  template <class Offsets, class Post>
+  static void run_skinny(const anet_cpu_rt *rt, const float *a, const float *b, float *c,
+                         const Offsets &offsets, const Post &post) {
+    constexpr long unit = dot ? 4 : 64;
+    const long l_blocks = blocks_for(ln, 1024, unit, G::batch, rt->workers);
+    const long lc = sgemm::block_size(ln, l_blocks, unit);
+    const long blocks = ceil_div(ln, lc);
+    parallel_for(rt, G::batch * blocks, 1, [&](long begin, long end, int worker) {
+      long packed = -1;
+      for (long t = begin; t < end; ++t) {
+        const long bi = t / blocks, l0 = t % blocks * lc, l1 = min_of(ln, l0 + lc);
+        long a_off, b_off;
+        offsets(bi, a_off, b_off);
+        const float *tp = small_m ? a + a_off : b + b_off;
+        const float *lp = small_m ? b + b_off : a + a_off;
+        float *cb = c + bi * G::m * G::n;
+        constexpr long ots = small_m ? G::n : 1, ols = small_m ? 1 : G::n;
+        if constexpr (G::k == 0) {
+          for (long t2 = 0; t2 < tn; ++t2)
+            for (long l = l0; l < l1; ++l)
+              cb[t2 * ots + l * ols] = 0.f;
+        } else if constexpr (dot) {
+          long tts = t_ts;
+          if constexpr (pack_t) {
+            float *tbuf = rt->scratch[worker];
+            if (packed != bi)
+              for (long t2 = 0; t2 < tn; ++t2)
+                for (long k = 0; k < G::k; ++k)
+                  tbuf[t2 * G::k + k] = tp[t2 * t_ts + k * t_ks];
+            packed = bi;
+            tp = tbuf;
+            tts = G::k;
+          }
+          sgemm::skinny_dot<tn>(tp, tts, lp, l_ls, l0, l1, G::k, cb, ots, ols);
+        } else {
+          sgemm::skinny_axpy<tn>(tp, t_ts, t_ks, lp, l_ks, l0, l1, G::k, cb, ots, ols);
+        }
+        if constexpr (small_m)
+          sgemm::finish_block(cb + l0, G::n, G::m, l1 - l0, [&](long i, long j, v16 x, mask16 m) {
+            return post(i, l0 + j, x, m);
+          });
+        else
+          sgemm::finish_block(
+              cb + l0 * G::n, G::n, l1 - l0, G::n,
+              [&](long i, long j, v16 x, mask16 m) { return post(l0 + i, j, x, m); });
+      }
+    });
+  }
+
+  template <class Offsets, class Post>
+  static void run_packed(const anet_cpu_rt *rt, const float *a, const float *b, float *c,
+                         const Offsets &offsets, const Post &post) {
+    constexpr long m_blocks = ceil_div(G::m, mc);
+    // A task owns rows and as many columns as parallelism allows: its slices
+    // of A are packed once for all of its columns.
+    const long n_blocks0 = blocks_for(G::n, G::n, NR, G::batch * m_blocks, rt->workers);
+    const long ncr = sgemm::block_size(G::n, n_blocks0, NR);
+    const long n_blocks = ceil_div(G::n, ncr);
+    parallel_for(rt, G::batch * m_blocks * n_blocks, 1, [&](long begin, long end, int worker) {
+      float *b_panels = rt->scratch[worker], *a_panels = b_panels + kc * nc;
+      for (long t = begin; t < end; ++t) {
+        const long nb = t % n_blocks, mb = t / n_blocks % m_blocks, bi = t / n_blocks / m_blocks;
+        const long i0 = mb * mc, j0 = nb * ncr;
+        const long rows = min_of(mc, G::m - i0), cols = min_of(ncr, G::n - j0);
+        long a_off, b_off;
+        offsets(bi, a_off, b_off);
+        const float *ab = a + a_off + i0 * G::a_rs, *bb = b + b_off + j0 * G::b_cs;
+        sgemm::multiply_block(
+            c + bi * G::m * G::n + i0 * G::n + j0, G::n, rows, cols, G::k, kc, nc, false,
+            b_panels,
+            [&](long k0, long kcs) {
+              sgemm::pack_panels<MR>(a_panels, ab + k0 * G::a_cs, G::a_cs, G::a_rs, rows, kcs);
+            },
+            [&](long i, long, long kcs) { return a_panels + i * kcs; },
+            [&](long k0, long kcs, long jj, long n) {
+              sgemm::pack_panels<NR>(b_panels, bb + k0 * G::b_rs + jj * G::b_cs, G::b_rs,
+                                     G::b_cs, n, kcs);
+            },
+            [&](long i, long j, v16 x, mask16 m) { return post(i0 + i, j0 + j, x, m); });
+      }
+    });
+  }
+};
+
+/// Gemm's product: one matrix, strides from transA and transB.
+template <class P> struct GemmShape {
+  static constexpr long m = P::m, n = P::n, k = P::k, batch = 1;
+  static constexpr long a_rs = P::trans_a ? 1 : P::k, a_cs = P::trans_a ? P::m : 1;
+  static constexpr long b_rs = P::trans_b ? 1 : P::n, b_cs = P::trans_b ? P::k : 1;
+};
+
+/// MatMul's products: row-major matrices (a 1-D A is one row, a 1-D B one
+/// column), batched with numpy broadcasting.
+template <class P> struct MatMulShape {
+  static constexpr long m = P::m, n = P::n, k = P::k, batch = P::batch;
+  static constexpr long a_rs = P::k, a_cs = 1, b_rs = P::n, b_cs = 1;
+};
+
+} // namespace linear
+
+template <class P> constexpr anet_kernel_info conv() {
+  return kernel_info<&linear::conv_run<P>>(linear::ConvForward<P>::scratch);
+}
+
+template <class P> constexpr anet_kernel_info conv_grad_input() {
+  return kernel_info<&linear::conv_grad_input_run<P>>(linear::ConvGradInputBlocks<P>::scratch);
+}
+
+template <class P> constexpr anet_kernel_info conv_grad_weight() {
+  return kernel_info<&linear::conv_grad_weight_run<P>>(linear::ConvGradWeightBlocks<P>::scratch);
+}
+
+/// Gemm: A, B, optional C -> Y = act(alpha op(A) op(B) + beta C), C read
+/// through broadcast strides P::c_rs, P::c_cs.
+template <class P> void gemm_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
+  using G = linear::GemmShape<P>;
+  const float *cin = P::has_c ? in[2] : nullptr;
+  linear::Product<G>::run(
+      rt, in[0], in[1], out[0], [](long, long &a_off, long &b_off) { a_off = b_off = 0; },
+      [&](long i, long j, v16 x, sgemm::mask16 m) {
+        v16 y = x * P::alpha;
+        if constexpr (P::has_c) {
+          const float *cp = cin + i * P::c_rs + j * P::c_cs;
+          if constexpr (P::c_cs == 0)
+            y += P::beta * v16(*cp);
+          else
+            y += P::beta * sgemm::load_masked(cp, m);
+        }
+        return activate16<P::act>(y, P::act_min, P::act_max);
+      });
+}
+
+template <class P> constexpr anet_kernel_info gemm() {
+  return kernel_info<&gemm_run<P>>(linear::Product<linear::GemmShape<P>>::scratch);
+}
+
+/// MatMul: A, B -> act(A B), batch axes broadcast: product b's operands are
+/// at the offsets P::a_batch_stride . index and P::b_batch_stride . index of
+/// its multi-index over P::batch_shape.
+template <class P>
+void matmul_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
+  using G = linear::MatMulShape<P>;
+  linear::Product<G>::run(
+      rt, in[0], in[1], out[0],
+      [](long bi, long &a_off, long &b_off) {
+        a_off = b_off = 0;
+        for (long d = P::batch_shape_size - 1; d >= 0; --d) {
+          const long i = bi % P::batch_shape[d];
+          bi /= P::batch_shape[d];
+          a_off += i * P::a_batch_stride[d];
+          b_off += i * P::b_batch_stride[d];
+        }
+      },
+      [](long, long, v16 x, sgemm::mask16) {
+        return activate16<P::act>(x, P::act_min, P::act_max);
+      });
+}
+
+template <class P> constexpr anet_kernel_info matmul() {
+  return kernel_info<&matmul_run<P>>(linear::Product<linear::MatMulShape<P>>::scratch);
+}
+
+} // namespace ak

@@ -1,0 +1,156 @@
+// The cpu device: host memory (64-byte aligned), kernels generated per node
+// by codegen/cpu/emit.h and compiled by the host JIT (codegen/cpu/jit.h),
+// and a thread pool their parallel loops run on.
+//
+// Kernels run one at a time: the executor's lanes (logical devices) share
+// the pool and the per-worker scratch, so a kernel holds the device's run
+// lock from start to end. On a CPU the two halves of a partitioned layer
+// gain nothing from overlapping; each kernel already uses every core.
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "codegen/cpu/emit.h"
+#include "codegen/cpu/jit.h"
+#include "runtime/device.h"
+#include "runtime/thread_pool.h"
+
+namespace anet {
+namespace {
+
+struct FreeDeleter {
+  void operator()(float *p) const { std::free(p); }
+};
+using HostMemory = std::unique_ptr<float[], FreeDeleter>;
+
+float *allocate_aligned(int64_t numel) {
+  const size_t bytes = (static_cast<size_t>(std::max<int64_t>(numel, 1)) * 4 + 63) / 64 * 64;
+  return static_cast<float *>(std::aligned_alloc(64, bytes));
+}
+
+class CpuDevice;
+
+class CpuKernel final : public Kernel {
+public:
+  CpuKernel(CpuDevice &device, const anet_kernel_info &info) : device_(device), info_(info) {}
+  Status run(std::span<const float *const> inputs, std::span<float *const> outputs) override;
+
+private:
+  CpuDevice &device_;
+  const anet_kernel_info &info_;
+};
+
+class CpuDevice final : public Device {
+public:
+  CpuDevice(std::unique_ptr<cpu::Jit> jit, int threads) : jit_(std::move(jit)), pool_(threads) {
+    scratch_.resize(static_cast<size_t>(pool_.workers()));
+    scratch_ptrs_.resize(scratch_.size(), nullptr);
+  }
+
+  std::string name() const override { return "cpu"; }
+
+  Status prepare(const Graph &graph, std::span<const NodeId> nodes) override {
+    std::vector<cpu::KernelRequest> requests;
+    for (NodeId id : nodes) {
+      ANET_ASSIGN_OR_RETURN(cpu::KernelRequest r, request(graph, id));
+      requests.push_back(std::move(r));
+    }
+    ANET_ASSIGN_OR_RETURN(auto infos, jit_->load(requests));
+    for (const anet_kernel_info *info : infos)
+      reserve_scratch(info->scratch_per_worker);
+    return {};
+  }
+
+  Expected<std::unique_ptr<Kernel>> compile(const Graph &graph, NodeId id) override {
+    ANET_ASSIGN_OR_RETURN(cpu::KernelRequest r, request(graph, id));
+    ANET_ASSIGN_OR_RETURN(auto infos, jit_->load(std::span<const cpu::KernelRequest>(&r, 1)));
+    reserve_scratch(infos[0]->scratch_per_worker);
+    return std::unique_ptr<Kernel>(std::make_unique<CpuKernel>(*this, *infos[0]));
+  }
+
+  Expected<Buffer> allocate(int64_t numel) override {
+    assert(numel >= 0);
+    float *data = allocate_aligned(numel);
+    if (!data)
+      return make_error(ExitCode::Runtime, "cpu: out of host memory allocating ", numel, " floats");
+    return Buffer(*this, data, numel);
+  }
+
+  Status copy_in(const Buffer &dst, std::span<const float> src) override {
+    assert(static_cast<int64_t>(src.size()) == dst.numel() && "copy_in size mismatch");
+    std::memcpy(dst.data(), src.data(), src.size_bytes());
+    return {};
+  }
+
+  Status copy_out(const Buffer &src, std::span<float> dst) override {
+    assert(static_cast<int64_t>(dst.size()) == src.numel() && "copy_out size mismatch");
+    std::memcpy(dst.data(), src.data(), dst.size_bytes());
+    return {};
+  }
+
+  Status synchronize() override { return {}; }
+
+  /// Runs one kernel with the pool and scratch (see the file comment).
+  void run_kernel(const anet_kernel_info &info, const float *const *in, float *const *out) {
+    std::lock_guard lock(run_mutex_);
+    anet_cpu_rt rt{&ThreadPool::run_for, &pool_, pool_.workers(), scratch_ptrs_.data()};
+    info.run(in, out, &rt);
+  }
+
+protected:
+  void release(float *data, int64_t) noexcept override { std::free(data); }
+
+private:
+  static Expected<cpu::KernelRequest> request(const Graph &graph, NodeId id) {
+    const Node &node = graph.nodes[static_cast<size_t>(id)];
+    ANET_ASSIGN_OR_RETURN(std::string body, cpu::emit_kernel(graph, id));
+    return cpu::KernelRequest{std::move(body),
+                              "node '" + node.name + "' (" + std::string(op_name(node.op)) + ")"};
+  }
+
+  void reserve_scratch(long floats) {
+    std::lock_guard lock(run_mutex_);
+    if (floats <= scratch_floats_)
+      return;
+    for (size_t w = 0; w < scratch_.size(); ++w) {
+      scratch_[w].reset(allocate_aligned(floats));
+      scratch_ptrs_[w] = scratch_[w].get();
+    }
+    scratch_floats_ = floats;
+  }
+
+  std::unique_ptr<cpu::Jit> jit_;
+  ThreadPool pool_;
+  std::mutex run_mutex_; ///< one kernel at a time; guards the scratch
+  std::vector<HostMemory> scratch_;
+  std::vector<float *> scratch_ptrs_;
+  long scratch_floats_ = 0;
+};
+
+Status CpuKernel::run(std::span<const float *const> inputs, std::span<float *const> outputs) {
+  device_.run_kernel(info_, inputs.data(), outputs.data());
+  return {};
+}
+
+} // namespace
+
+Expected<std::unique_ptr<Device>> make_cpu_device(const DeviceOptions &options) {
+  if (options.threads < 0)
+    return make_error(ExitCode::Usage, "cpu: --threads must be at least 1, got ", options.threads);
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  cpu::JitOptions jit_options;
+  if (options.kernel_cache == "none")
+    jit_options.cache_dir.clear();
+  else if (!options.kernel_cache.empty())
+    jit_options.cache_dir = options.kernel_cache;
+  jit_options.parallel = threads;
+  ANET_ASSIGN_OR_RETURN(std::unique_ptr<cpu::Jit> jit, cpu::Jit::create(jit_options));
+  if (options.kernel_objects)
+    jit->add_objects(*options.kernel_objects);
+  return std::unique_ptr<Device>(std::make_unique<CpuDevice>(std::move(jit), threads));
+}
+
+} // namespace anet

@@ -1,0 +1,87 @@
+#pragma once
+// The conformance check of the generated CPU kernels: a node runs as a
+// one-node program on the `cpu` device (JIT-compiled kernels) and on the
+// reference device, and every output element must agree.
+//
+// Tolerance: |cpu - ref| <= tol * (1 + |ref|). Kernels that only reorder a
+// float sum (GEMM, convolution, reductions) differ from the reference's
+// plain loop order by rounding: pass tol = 1e-6 * sqrt(terms summed) * 4 or
+// so (the expected random-walk growth of the rounding error); kernels that
+// compute the same expression in the same order pass tol = 0.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "runtime/device.h"
+#include "runtime/executor.h"
+#include "tests/runtime/op_test_util.h"
+
+namespace anet::test {
+
+/// A tensor of `shape` with uniform values in [lo, hi), from `seed`.
+inline Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  Tensor t(TensorType{DType::F32, std::move(shape)});
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (float &v : t.data)
+    v = dist(gen);
+  return t;
+}
+
+/// The `cpu` device, created once per test process (its thread pool and JIT
+/// are shared by every test).
+inline Device &cpu_device() {
+  static std::unique_ptr<Device> device = [] {
+    auto d = make_device("cpu");
+    if (!d.ok()) {
+      ADD_FAILURE() << d.error().message;
+      return std::unique_ptr<Device>();
+    }
+    return std::move(*d);
+  }();
+  return *device;
+}
+
+/// Runs a one-node program of `node` over `inputs` on `device`.
+inline std::vector<Tensor> run_on(Device &device, const Node &node,
+                                  const std::vector<Tensor> &inputs) {
+  Graph program = one_node_program(node, inputs);
+  auto ex = Executor::create(program, {}, device);
+  if (!ex.ok()) {
+    ADD_FAILURE() << device.name() << ": " << ex.error().message;
+    return {};
+  }
+  auto outputs = ex->run(inputs);
+  if (!outputs.ok()) {
+    ADD_FAILURE() << device.name() << ": " << outputs.error().message;
+    return {};
+  }
+  return std::move(*outputs);
+}
+
+/// Checks that the generated kernel of `node` computes what its reference
+/// kernel does on `inputs`, within `tol` (see the file comment).
+inline void expect_matches_reference(const Node &node, const std::vector<Tensor> &inputs,
+                                     double tol) {
+  std::unique_ptr<Device> ref = make_reference_device();
+  std::vector<Tensor> want = run_on(*ref, node, inputs);
+  std::vector<Tensor> got = run_on(cpu_device(), node, inputs);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < want.size(); ++k) {
+    ASSERT_EQ(got[k].type, want[k].type) << "output " << k;
+    int reported = 0;
+    for (size_t i = 0; i < want[k].data.size(); ++i) {
+      const double w = want[k].data[i], g = got[k].data[i];
+      const bool same =
+          std::isnan(w) ? std::isnan(g) : g == w || std::abs(g - w) <= tol * (1 + std::abs(w));
+      if (!same && reported++ < 5)
+        ADD_FAILURE() << op_name(node.op) << " output " << k << " element " << i << " of "
+                      << shape_string(want[k].type.shape) << ": cpu " << g << ", reference " << w;
+    }
+    EXPECT_EQ(reported, 0) << reported << " elements differ";
+  }
+}
+
+} // namespace anet::test
