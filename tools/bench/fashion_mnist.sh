@@ -19,7 +19,7 @@
 # Builds nothing: run after `cmake --build --preset default`.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-epochs=30 batch=128 lr=0.001 init=model device=cpu-ref eval_limit=0
+epochs=30 batch=128 lr=0.001 init=model device=cpu eval_limit=0
 out=$top/out/bench-fashion-mnist
 while [ $# -gt 0 ]; do
   case "$1" in

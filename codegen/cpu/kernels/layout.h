@@ -202,6 +202,7 @@ template <class P> constexpr anet_kernel_info transpose() {
   return kernel_info<&transpose_run<P>>();
 }
 
+/// The body of concat<P>.
 template <class P>
 void concat_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
   float *y = out[0];
@@ -215,6 +216,7 @@ void concat_run(const float *const *in, float *const *out, const anet_cpu_rt *rt
 /// starts[] (running sums of runs), row (their total).
 template <class P> constexpr anet_kernel_info concat() { return kernel_info<&concat_run<P>>(); }
 
+/// The body of split<P>.
 template <class P>
 void split_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
   const float *x = in[0];
@@ -246,6 +248,7 @@ template <long M> inline long pad_source(long i, long size) {
 
 } // namespace layout
 
+/// The body of pad<P>.
 template <class P> void pad_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
   using namespace layout;
   static_assert(P::in_dims_size == P::out_dims_size && P::in_strides_size == P::out_dims_size &&

@@ -34,6 +34,7 @@
 #include "anet/activation.h"
 #include "anet/base.h"
 #include "anet/layout.h"
+#include "anet/normalization.h"
 #include "anet/pooling.h"
 #include "anet/random.h"
 
@@ -51,19 +52,23 @@ constexpr v16i kLanes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 /// Elements a parallel slice of an elementwise kernel covers at least.
 constexpr long kElementGrain = 1L << 14;
 
+/// Lanes 0-7 (widen_lo) or 8-15 (widen_hi) of x as doubles.
 inline v8d widen_lo(v16 x) {
   return __builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
 }
 inline v8d widen_hi(v16 x) {
   return __builtin_convertvector(__builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
 }
+/// 8 floats from p (any 4-byte alignment) as doubles.
 inline v8d load8d(const float *p) {
   return __builtin_convertvector(*reinterpret_cast<const v8u *>(p), v8d);
 }
+/// v rounded to floats, stored at p.
 inline void store8d(float *p, v8d v) {
   *reinterpret_cast<v8u *>(p) = __builtin_convertvector(v, v8);
 }
 
+/// The sum of v's lanes, in lane order.
 inline double lane_sum(v8d v) {
   double s = 0.0;
   for (int l = 0; l < 8; ++l)
@@ -112,26 +117,10 @@ inline bool valid_label(float label, long classes) {
   return label >= 0.f && label < static_cast<float>(classes) && label == __builtin_floorf(label);
 }
 
-/// The largest of row[0, n), from -inf (NaN never wins).
-inline float row_max(const float *row, long n) {
-  v16 m = splat16(-__builtin_inff());
-  long k = 0;
-  for (; k + 16 <= n; k += 16) {
-    v16 v = load16(row + k);
-    m = m < v ? v : m;
-  }
-  float best = -__builtin_inff();
-  for (int l = 0; l < 16; ++l)
-    best = best < m[l] ? m[l] : best;
-  for (; k < n; ++k)
-    best = best < row[k] ? row[k] : best;
-  return best;
-}
-
 /// log(sum(exp(row))) in double, the maximum subtracted first, as the
 /// reference's log_sum_exp.
 inline double log_sum_exp(const float *row, long n) {
-  const float max = row_max(row, n);
+  const float max = norm::row_max(row, n);
   double sum = 0.0;
   for (long k = 0; k < n; ++k)
     sum += __builtin_exp(static_cast<double>(row[k]) - max);
@@ -235,6 +224,7 @@ inline void scatter_windows(float *acc, long oh, long ow, v16 share, const Mask 
 
 } // namespace train
 
+/// The body of softmax_cross_entropy<P>.
 template <class P>
 void softmax_cross_entropy_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
   const float *logits = in[0], *labels = in[1];
@@ -264,6 +254,7 @@ template <class P> constexpr anet_kernel_info softmax_cross_entropy() {
   return kernel_info<&softmax_cross_entropy_run<P>>(16);
 }
 
+/// The body of softmax_cross_entropy_grad<P>.
 template <class P>
 void softmax_cross_entropy_grad_run(const float *const *in, float *const *out,
                                     const anet_cpu_rt *rt) {
@@ -295,6 +286,7 @@ template <class P> constexpr anet_kernel_info softmax_cross_entropy_grad() {
   return kernel_info<&softmax_cross_entropy_grad_run<P>>();
 }
 
+/// The body of dropout_mask<P>.
 template <class P>
 void dropout_mask_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
   // The step rounded half away from zero, as llround.
@@ -319,6 +311,7 @@ template <class P> constexpr anet_kernel_info dropout_mask() {
   return kernel_info<&dropout_mask_run<P>>();
 }
 
+/// The body of batch_norm_train<P>.
 template <class P>
 void batch_norm_train_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
 #pragma clang fp contract(off)
@@ -370,6 +363,7 @@ template <class P> constexpr anet_kernel_info batch_norm_train() {
   return kernel_info<&batch_norm_train_run<P>>();
 }
 
+/// The body of batch_norm_grad<P>.
 template <class P>
 void batch_norm_grad_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
 #pragma clang fp contract(off)
@@ -428,6 +422,7 @@ template <class P> constexpr anet_kernel_info batch_norm_grad() {
 /// Columns of a ReduceSum work item when the output's last axis is kept.
 constexpr long kReduceColumns = 128;
 
+/// The body of reduce_sum<P>.
 template <class P>
 void reduce_sum_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
   static_assert(P::kept_strides_size == P::kept_dims_size &&
@@ -487,6 +482,7 @@ template <class P> constexpr anet_kernel_info reduce_sum() {
   return kernel_info<&reduce_sum_run<P>>();
 }
 
+/// The body of activation_grad<P>.
 template <class P>
 void activation_grad_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
 #pragma clang fp contract(off)
@@ -541,6 +537,7 @@ inline v16 ring_sum(const float *ring, long first, long last, long size, long ch
 
 } // namespace train
 
+/// The body of lrn_grad<P>.
 template <class P>
 void lrn_grad_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
 #pragma clang fp contract(off)
@@ -617,6 +614,7 @@ template <class P> constexpr anet_kernel_info lrn_grad() {
                                        min_of(round_up(max_of(P::inner, 1L), 16), kLrnGradChunk));
 }
 
+/// The body of pool_grad<P>.
 template <class P>
 void pool_grad_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
 #pragma clang fp contract(off)
@@ -690,6 +688,7 @@ template <class P> constexpr anet_kernel_info pool_grad() {
   return kernel_info<&pool_grad_run<P>>((P::is_max ? 2 : 1) * pool::PaddedPlane<P>::floats);
 }
 
+/// The body of softmax_grad<P>.
 template <class P>
 void softmax_grad_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
 #pragma clang fp contract(off)
@@ -760,6 +759,7 @@ template <class P> constexpr anet_kernel_info softmax_grad() {
   return kernel_info<&softmax_grad_run<P>>();
 }
 
+/// The body of sgd_update<P>.
 template <class P>
 void sgd_update_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
 #pragma clang fp contract(off)
