@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "ir/reference/indexing.h"
+
 namespace anet::cpu {
 
 std::string float_literal(float v) {
@@ -93,6 +95,23 @@ void add_activation(KernelSourceBuilder &b, const std::optional<Activation> &act
   const float max = clip ? act->max : 0.f;
   b.constant("act_min", clip ? std::min(act->min, max) : 0.f);
   b.constant("act_max", max);
+}
+
+void add_pool_window(KernelSourceBuilder &b, const Node &node, const Shape &x, const Shape &y) {
+  const ref::Window win = ref::window_of(node.attrs);
+  b.constant("planes", x[0] * x[1]);
+  b.constant("height", x[2]);
+  b.constant("width", x[3]);
+  b.constant("out_h", y[2]);
+  b.constant("out_w", y[3]);
+  b.constant("kernel_h", win.kernel[0]);
+  b.constant("kernel_w", win.kernel[1]);
+  b.constant("stride_h", win.stride[0]);
+  b.constant("stride_w", win.stride[1]);
+  b.constant("dilation_h", win.dilation[0]);
+  b.constant("dilation_w", win.dilation[1]);
+  b.constant("pad_top", win.pad_begin[0]);
+  b.constant("pad_left", win.pad_begin[1]);
 }
 
 Expected<std::string> emit_kernel(const Graph &graph, NodeId id) {

@@ -64,6 +64,12 @@ private:
 /// `act_min` and `act_max` (Clip's bounds; 0 otherwise). nullopt is kNone.
 void add_activation(KernelSourceBuilder &b, const std::optional<Activation> &act);
 
+/// Writes the shape and window of a pool over x [N, C, H, W] giving
+/// y [N, C, OH, OW], as kernels/pooling.h reads them (planes, height, width,
+/// out_h, out_w, kernel_h/_w, stride_h/_w, dilation_h/_w, pad_top, pad_left),
+/// from the canonical attributes of `node`.
+void add_pool_window(KernelSourceBuilder &b, const Node &node, const Shape &x, const Shape &y);
+
 /// Formats a float as a C++ literal that reads back to the same bits
 /// (hex float; inf and nan as builtins).
 std::string float_literal(float v);

@@ -9,6 +9,7 @@
 // (stride 0), so the kernel's inner loop is a plain vector stream.
 
 #include "codegen/cpu/emit.h"
+#include "ir/reference/indexing.h"
 
 #include <cassert>
 
@@ -18,31 +19,11 @@ namespace {
 // Elements of one parallel work item along a long row (a multiple of 16).
 constexpr int64_t kRowChunk = 4096;
 
-int64_t numel(const Shape &s) {
-  int64_t n = 1;
-  for (int64_t d : s)
-    n *= d;
-  return n;
-}
-
 Expected<std::string> unary(const EmitContext &ctx, const std::optional<Activation> &act) {
   KernelSourceBuilder b;
-  b.constant("n", numel(ctx.out[0]));
+  b.constant("n", ref::numel(ctx.out[0]));
   add_activation(b, act);
   return b.finish("eltwise_unary");
-}
-
-// Strides for reading an operand of shape `in` at the indices of `out`
-// (numpy broadcasting: aligned at the last axis, 0 along a size-1 axis).
-std::vector<int64_t> broadcast_strides(const Shape &in, const Shape &out) {
-  std::vector<int64_t> strides(out.size(), 0);
-  const size_t lead = out.size() - in.size();
-  int64_t s = 1;
-  for (size_t d = in.size(); d-- > 0;) {
-    strides[lead + d] = in[d] == 1 ? 0 : s;
-    s *= in[d];
-  }
-  return strides;
 }
 
 // A broadcasting binary op as rows of one innermost stream.
@@ -54,9 +35,9 @@ struct Collapsed {
 };
 
 Collapsed collapse(const Shape &a, const Shape &b, const Shape &out) {
-  std::vector<int64_t> sa = broadcast_strides(a, out), sb = broadcast_strides(b, out);
+  std::vector<int64_t> sa = ref::broadcast_strides(a, out), sb = ref::broadcast_strides(b, out);
   Collapsed c;
-  if (numel(out) == 0) {
+  if (ref::numel(out) == 0) {
     c.dims = {0};
     c.a_strides = c.b_strides = {0};
     return c;

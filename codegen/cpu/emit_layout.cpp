@@ -12,21 +12,11 @@
 #include <cassert>
 
 #include "codegen/cpu/emit.h"
+#include "ir/reference/indexing.h"
 #include "ir/tensor_type.h"
 
 namespace anet::cpu {
 namespace {
-
-// Row-major strides of `shape`.
-std::vector<int64_t> strides_of(const Shape &shape) {
-  std::vector<int64_t> strides(shape.size());
-  int64_t s = 1;
-  for (size_t d = shape.size(); d-- > 0;) {
-    strides[d] = s;
-    s *= shape[d];
-  }
-  return strides;
-}
 
 std::string copy_kernel(int64_t n) {
   KernelSourceBuilder b;
@@ -91,7 +81,7 @@ std::string view_kernel(const View &view) {
   }
   // Output row-major strides; the tiles run over axes `unit` (rows) and
   // `last` (columns), the task loop over the others.
-  std::vector<int64_t> out_strides = strides_of(v.dims);
+  std::vector<int64_t> out_strides = ref::strides_of(v.dims);
   std::vector<int64_t> outer_dims, outer_in, outer_out;
   for (size_t d = 0; d < last; ++d) {
     if (d == unit)
@@ -164,7 +154,7 @@ Expected<std::string> emit_Transfer(const EmitContext &ctx) {
 // Output axis d is input axis perm[d].
 Expected<std::string> emit_Transpose(const EmitContext &ctx) {
   const auto &perm = ctx.node.attrs.ints("perm");
-  std::vector<int64_t> in_strides = strides_of(ctx.in[0]);
+  std::vector<int64_t> in_strides = ref::strides_of(ctx.in[0]);
   View v;
   for (int64_t p : perm) {
     v.dims.push_back(ctx.in[0][static_cast<size_t>(p)]);
@@ -176,7 +166,7 @@ Expected<std::string> emit_Transpose(const EmitContext &ctx) {
 // Output index i along axis d reads input index starts[d] + i * steps[d].
 Expected<std::string> emit_Slice(const EmitContext &ctx) {
   const auto &starts = ctx.node.attrs.ints("starts"), &steps = ctx.node.attrs.ints("steps");
-  std::vector<int64_t> in_strides = strides_of(ctx.in[0]);
+  std::vector<int64_t> in_strides = ref::strides_of(ctx.in[0]);
   View v;
   v.dims = ctx.out[0];
   for (size_t d = 0; d < v.dims.size(); ++d) {
@@ -242,7 +232,7 @@ Expected<std::string> emit_Pad(const EmitContext &ctx) {
   b.constant("n", n);
   b.array("out_dims", out_dims);
   b.array("in_dims", in_dims);
-  b.array("in_strides", strides_of(in_dims));
+  b.array("in_strides", ref::strides_of(in_dims));
   b.array("begins", begins);
   b.constant("mode", mode_code);
   b.constant("value", ctx.node.attrs.f("value"));

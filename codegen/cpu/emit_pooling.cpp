@@ -28,19 +28,7 @@ Expected<std::string> pool2d(const EmitContext &ctx, bool is_max) {
              &d = attrs.ints("dilations");
   const bool include_pad = !is_max && attrs.i("count_include_pad") != 0;
   KernelSourceBuilder b;
-  b.constant("planes", x[0] * x[1]);
-  b.constant("height", x[2]);
-  b.constant("width", x[3]);
-  b.constant("out_h", y[2]);
-  b.constant("out_w", y[3]);
-  b.constant("kernel_h", k[0]);
-  b.constant("kernel_w", k[1]);
-  b.constant("stride_h", s[0]);
-  b.constant("stride_w", s[1]);
-  b.constant("dilation_h", d[0]);
-  b.constant("dilation_w", d[1]);
-  b.constant("pad_top", p[0]);
-  b.constant("pad_left", p[1]);
+  add_pool_window(b, ctx.node, x, y);
   b.flag("is_max", is_max);
   b.flag("include_pad", include_pad);
   if (!is_max && !include_pad) {

@@ -7,56 +7,25 @@
 #include <algorithm>
 
 #include "codegen/cpu/emit.h"
+#include "ir/reference/indexing.h"
 #include "ir/tensor_type.h"
 
 namespace anet::cpu {
 namespace {
 
-// A shape around one axis: [outer, n, inner] (outer and inner are the
-// products of the dimensions before and after it).
-struct AxisSplit {
-  int64_t outer = 1;
-  int64_t n = 1;
-  int64_t inner = 1;
-};
-
-AxisSplit split_at(const Shape &shape, int64_t axis) {
-  AxisSplit s;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    auto i = static_cast<int64_t>(d);
-    (i < axis ? s.outer : i == axis ? s.n : s.inner) *= shape[d];
-  }
-  return s;
-}
-
 // The constants of a pool gradient, named as kernels/pooling.h's pools name
 // them: `x` is the pool's input shape, `y` its output shape.
 std::string pool_grad_kernel(const EmitContext &ctx, const Shape &x, const Shape &y, bool is_max) {
-  const Attrs &a = ctx.node.attrs;
-  const auto &k = a.ints("kernel_shape"), &s = a.ints("strides"), &p = a.ints("pads"),
-             &d = a.ints("dilations");
   KernelSourceBuilder b;
-  b.constant("planes", x[0] * x[1]);
-  b.constant("height", x[2]);
-  b.constant("width", x[3]);
-  b.constant("out_h", y[2]);
-  b.constant("out_w", y[3]);
-  b.constant("kernel_h", k[0]);
-  b.constant("kernel_w", k[1]);
-  b.constant("stride_h", s[0]);
-  b.constant("stride_w", s[1]);
-  b.constant("dilation_h", d[0]);
-  b.constant("dilation_w", d[1]);
-  b.constant("pad_top", p[0]);
-  b.constant("pad_left", p[1]);
+  add_pool_window(b, ctx.node, x, y);
   b.flag("is_max", is_max);
   if (!is_max)
-    b.flag("include_pad", a.i("count_include_pad") != 0);
+    b.flag("include_pad", ctx.node.attrs.i("count_include_pad") != 0);
   return b.finish("pool_grad");
 }
 
 std::string softmax_grad_kernel(const EmitContext &ctx, bool log) {
-  AxisSplit s = split_at(ctx.in[0], ctx.node.attrs.i("axis"));
+  ref::AxisSplit s = ref::split_at_axis(ctx.in[0], ctx.node.attrs.i("axis"));
   KernelSourceBuilder b;
   b.constant("outer", s.outer);
   b.constant("n", s.n);
@@ -98,7 +67,7 @@ Expected<std::string> emit_DropoutMask(const EmitContext &ctx) {
 }
 
 Expected<std::string> emit_BatchNormTrain(const EmitContext &ctx) {
-  AxisSplit s = split_at(ctx.in[0], 1);
+  ref::AxisSplit s = ref::split_at_axis(ctx.in[0], 1);
   KernelSourceBuilder b;
   b.constant("outer", s.outer);
   b.constant("channels", s.n);
@@ -109,7 +78,7 @@ Expected<std::string> emit_BatchNormTrain(const EmitContext &ctx) {
 }
 
 Expected<std::string> emit_BatchNormGrad(const EmitContext &ctx) {
-  AxisSplit s = split_at(ctx.in[0], 1);
+  ref::AxisSplit s = ref::split_at_axis(ctx.in[0], 1);
   KernelSourceBuilder b;
   b.constant("outer", s.outer);
   b.constant("channels", s.n);
@@ -179,7 +148,7 @@ Expected<std::string> emit_LRNGrad(const EmitContext &ctx) {
   const Attrs &a = ctx.node.attrs;
   const int64_t size = a.i("size"), before = (size - 1) / 2;
   const float alpha_over_size = a.f("alpha") / static_cast<float>(size), beta = a.f("beta");
-  AxisSplit s = split_at(ctx.in[0], 1);
+  ref::AxisSplit s = ref::split_at_axis(ctx.in[0], 1);
   KernelSourceBuilder b;
   b.constant("outer", s.outer);
   b.constant("channels", s.n);
