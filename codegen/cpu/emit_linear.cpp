@@ -18,8 +18,8 @@ Status check_index_range(const EmitContext &ctx) {
   constexpr int64_t limit = std::numeric_limits<int32_t>::max();
   for (const Shape &s : ctx.in)
     if (checked_numel(s) > limit)
-      return make_error(ExitCode::Runtime, "node '", ctx.node.name, "': op ",
-                        op_name(ctx.node.op), " input ", shape_string(s),
+      return make_error(ExitCode::Runtime, "node '", ctx.node.name, "': op ", op_name(ctx.node.op),
+                        " input ", shape_string(s),
                         " has more elements than the CPU kernels index (2^31 - 1)");
   return {};
 }

@@ -162,6 +162,13 @@ const std::vector<ConvCase> kAlexNetConvs = {
     {{2, 384, 13, 13}, 256, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2},
 };
 
+TEST(CpuLinear, ConvGradientsOfWideLayers) {
+  // More packed weights than one worker's cache holds (linear.h
+  // kWeightCache): Conv splits its maps, ConvGradInput its input channels.
+  check_conv({{1, 1100, 2, 3}, 1000, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}, true, "Relu", 450);
+  check_conv_grads({{2, 1100, 2, 3}, 1000, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}, 453);
+}
+
 TEST(CpuLinear, AlexNetConvs) {
   uint32_t seed = 400;
   for (const ConvCase &c : kAlexNetConvs) {
@@ -209,14 +216,14 @@ TEST(CpuLinear, GemmTransposesAndBroadcasts) {
   uint32_t seed = 600;
   for (size_t si = 0; si < sizes.size(); ++si) {
     const int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2];
-    const std::vector<std::optional<Shape>> forms = {
-        std::nullopt, Shape{}, Shape{1}, Shape{n}, Shape{m, 1}, Shape{1, n}, Shape{1, 1},
-        Shape{m, n}};
+    const std::vector<std::optional<Shape>> forms = {std::nullopt, Shape{},     Shape{1},
+                                                     Shape{n},     Shape{m, 1}, Shape{1, n},
+                                                     Shape{1, 1},  Shape{m, n}};
     for (int t = 0; t < 4; ++t)
       for (size_t j = 0; j < 2; ++j) {
         const size_t f = (2 * static_cast<size_t>(t) + j + 2 * si) % forms.size();
-        check_gemm(m, n, k, (t & 1) != 0, (t & 2) != 0, j ? 0.5f : 1.f, f % 3 ? 2.f : -1.f, forms[f],
-                   std::nullopt, seed);
+        check_gemm(m, n, k, (t & 1) != 0, (t & 2) != 0, j ? 0.5f : 1.f, f % 3 ? 2.f : -1.f,
+                   forms[f], std::nullopt, seed);
         seed += 3;
       }
   }

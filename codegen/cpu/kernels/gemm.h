@@ -4,16 +4,18 @@
 ///
 /// Design (the Goto/BLIS scheme, with the operand access left to the caller):
 /// - C[rows, cols] = A[rows, depth] * B[depth, cols] runs in depth slices of
-///   at most KC. Per slice, B's columns are packed into NR-wide panels
-///   ([kc][NR], zero padded past the last column) that stay in L2; A's rows
-///   come as MR-row panels ([kc][MR], zero padded) that stay in L1 while the
-///   micro-kernel sweeps every B panel.
+///   at most KC. Per slice, A's rows are packed as MR-row panels ([kc][MR],
+///   zero padded) and B's columns, a chunk of at most NC at a time, as NR-wide
+///   panels ([kc][NR], zero padded) that stay in L2; each A panel stays in L1
+///   while the micro-kernel sweeps the chunk's B panels.
 /// - The micro-kernel keeps an MR x NR tile of C (12 rows x 2 vectors) in 24
 ///   zmm registers; per depth step it loads two vectors of B and broadcasts
-///   twelve scalars of A into 24 FMAs.
+///   twelve scalars of A into 24 FMAs. A tile of at most 16 columns runs a
+///   one-vector variant.
 /// - The caller supplies the packers, so an operand is read where it lies:
-///   transposed operands through strides (gathers across lanes), Conv's input
-///   through im2col indices. Nothing copies a whole matrix first.
+///   strided operands by vector loads along their unit stride (16 x 16
+///   transposes when that is the depth), Conv's input through im2col
+///   indices. Nothing copies a whole matrix first.
 /// - Each slice's sums are added into C; after the last slice an epilogue
 ///   functor finishes every vector (bias, alpha and beta, activation) while
 ///   the tile is still in registers.
@@ -43,9 +45,10 @@ constexpr long NV = 2;
 constexpr long NR = 16 * NV;
 /// The longest depth slice: a [KC][MR] A panel (12 KiB) stays in L1.
 constexpr long KC = 256;
-/// Largest row and column blocks of one task of a plain product: the
-/// [KC][NC] B block (256 KiB) stays in L2.
+/// The most rows of a plain product's task (its A slice, 252 KiB).
 constexpr long MC = 252;
+/// The widest column chunk: a [KC][NC] block of B panels (256 KiB) stays
+/// in L2.
 constexpr long NC = 256;
 /// The widest side of a product that skinny_dot / skinny_axpy handle.
 constexpr long kSkinny = 4;
@@ -95,12 +98,6 @@ inline float sum_lanes(v16 x) {
   for (int l = 0; l < 8; ++l)
     s += h[l];
   return s;
-}
-
-/// Cuts `extent` into about `parts` blocks whose size is a multiple of
-/// `unit`: returns that block size.
-constexpr long block_size(long extent, long parts, long unit) {
-  return max_of(unit, round_up(ceil_div(extent, max_of(parts, 1L)), unit));
 }
 
 /// A balanced depth slice: the depth cut into ceil(depth / KC) near-equal
@@ -182,7 +179,13 @@ inline void pack_panels(float *dst, const float *src, long ks, long ls, long n, 
             v16 r[16];
 #pragma clang loop unroll(full)
             for (long l = 0; l < 16; ++l)
-              r[l] = l < width ? load16(s + l * ls + k0) : v16(0.f);
+              if (l < width) {
+                r[l] = load16(s + l * ls + k0);
+                // Rows of depth are 16 streams: fetch two lines ahead.
+                __builtin_prefetch(s + l * ls + k0 + 32);
+              } else {
+                r[l] = v16(0.f);
+              }
             transpose16(r);
 #pragma clang loop unroll(full)
             for (long kk = 0; kk < 16; ++kk)
@@ -213,8 +216,9 @@ inline void pack_panels(float *dst, const float *src, long ks, long ls, long n, 
 /// Packs lanes [0, n) over the whole `depth` as pack_panels<W> slices of
 /// kc_max: the slice at depth k0 starts at dst + k0 * round_up(n, W), so a
 /// slice's panels lie one after another (see sliced_panel).
-template <long W> inline void pack_slices(float *dst, const float *src, long ks, long ls, long n,
-                                          long depth, long kc_max) {
+template <long W>
+inline void pack_slices(float *dst, const float *src, long ks, long ls, long n, long depth,
+                        long kc_max) {
   for (long k0 = 0; k0 < depth; k0 += kc_max)
     pack_panels<W>(dst + k0 * round_up(n, W), src + k0 * ks, ks, ls, n, min_of(kc_max, depth - k0));
 }
@@ -227,16 +231,13 @@ inline const float *sliced_panel(const float *base, long n, long k0, long kc, lo
 }
 
 /// An MR x 16V block of C in registers.
-template <long V> struct Tile {
-  v16 c[MR][V];
-};
+template <long V> struct Tile { v16 c[MR][V]; };
 
 /// t = A panel ([kc][MR]) times the first 16V columns of B panel ([kc][NR],
 /// 64-byte aligned).
 template <long V>
-__attribute__((always_inline)) inline void multiply_panels(const float *__restrict a,
-                                                           const float *__restrict b, long kc,
-                                                           Tile<V> &t) {
+__attribute__((always_inline)) inline void
+multiply_panels(const float *__restrict a, const float *__restrict b, long kc, Tile<V> &t) {
   v16 c[MR][V];
 #pragma clang loop unroll(full)
   for (long i = 0; i < MR; ++i)
@@ -244,6 +245,9 @@ __attribute__((always_inline)) inline void multiply_panels(const float *__restri
     for (long v = 0; v < V; ++v)
       c[i][v] = v16(0.f);
   for (long k = 0; k < kc; ++k) {
+    // B streams from L2: ask for the rows eight steps ahead.
+    __builtin_prefetch(b + (k + 8) * NR);
+    __builtin_prefetch(b + (k + 8) * NR + 16);
     v16 bv[V];
 #pragma clang loop unroll(full)
     for (long v = 0; v < V; ++v)
@@ -328,9 +332,8 @@ inline void update_tile(const float *a, const float *b, long kc, float *c, long 
 ///     [j, j+16) of the block, mask its lanes inside the block.
 template <class PackA, class PanelA, class PackB, class Post>
 inline void multiply_block(float *c, long ldc, long rows, long cols, long depth, long kc_max,
-                           long nc_max, bool accumulate, const float *b_panels,
-                           const PackA &pack_a, const PanelA &panel_a, const PackB &pack_b,
-                           const Post &post) {
+                           long nc_max, bool accumulate, const float *b_panels, const PackA &pack_a,
+                           const PanelA &panel_a, const PackB &pack_b, const Post &post) {
   if (depth == 0) {
     Tile<NV> zero;
     for (long i = 0; i < MR; ++i)

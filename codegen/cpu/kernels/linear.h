@@ -5,20 +5,25 @@
 ///
 /// - Conv, per image and group: Y[Mg, OH*OW] = W[Mg, Cg*KH*KW] x
 ///   im2col(X)[Cg*KH*KW, OH*OW]. The im2col matrix never exists: its panels
-///   are gathered from X (padding, strides, dilations) while packing. W is
-///   packed once per worker and group into a cache in the worker's scratch.
-///   Bias and the fused activation are the epilogue. Tasks are images x
-///   groups x row blocks x column blocks, so batch 1 fills the pool too.
+///   are read from X while packing (masked loads per output row at unit width
+///   stride, gathers otherwise; zeros in the padding). W is packed once per
+///   worker and group into a cache in the worker's scratch. Bias and the
+///   fused activation are the epilogue. Tasks are images x groups x row
+///   blocks x column blocks, so batch 1 fills the pool too.
 /// - ConvGradInput, per image and group: cols = W^T x dY, then col2im adds
-///   each column into dX. A task owns whole input channels of one image, so
+///   the columns into dX. A task owns whole input channels of one image, so
 ///   no two tasks write the same element of dX.
 /// - ConvGradWeight, per group: dW[Mg, Cg*KH*KW] = sum over images of
-///   dY[Mg, OH*OW] x im2col(X)^T, whose panels are gathered from X. A task
-///   owns a block of dW and sums every image into it in a fixed order: no
-///   races, and the same result for any number of workers.
+///   dY[Mg, OH*OW] x im2col(X)^T, whose panels are im2col rows transposed. A
+///   task owns a block of dW and sums every image into it in a fixed order:
+///   no races and no partial sums to reduce.
 /// - Gemm and MatMul: one (batch of) strided product(s). Products with at
 ///   most four rows or columns stream the large operand (gemm.h skinny_*);
 ///   the others run packed, tasks over batch x row blocks x column blocks.
+///
+/// Every output element is summed in an order fixed by the shapes alone, so
+/// results do not depend on the number of workers or on how the pool hands
+/// out tasks.
 
 #include "anet/activation.h"
 #include "anet/gemm.h"
@@ -64,15 +69,21 @@ inline bool cache_holds(float *scratch, long key) {
   return false;
 }
 
-/// How many blocks to cut a dimension into so that `outer` x blocks tasks
-/// keep `workers` busy: at least ceil(extent / max_block), at most one per
-/// `unit`.
-inline long blocks_for(long extent, long max_block, long unit, long outer, int workers) {
-  long blocks = ceil_div(extent, max_block);
+/// A dimension cut into `count` blocks of `size` (the last may be shorter).
+struct Blocks {
+  long size, count;
+};
+
+/// Cuts `extent` into blocks of a multiple of `unit`, at most `max_block`
+/// (itself a multiple of `unit`), and small enough that `outer` x count
+/// tasks give each of `workers` kTasksPerWorker tasks where the extent
+/// allows.
+inline Blocks split(long extent, long max_block, long unit, long outer, int workers) {
+  const long fewest = ceil_div(extent, max_block);
   const long want = ceil_div(kTasksPerWorker * workers, max_of(outer, 1L));
-  if (blocks < want)
-    blocks = min_of(want, ceil_div(extent, unit));
-  return max_of(blocks, 1L);
+  const long size = fewest >= want ? round_up(ceil_div(extent, fewest), unit)
+                                   : max_of(unit, ceil_div(extent, want) / unit * unit);
+  return Blocks{size, ceil_div(extent, size)};
 }
 
 /// The shapes of a convolution node P (Conv or one of its gradients).
@@ -103,8 +114,8 @@ template <class P> struct Positions {
   static constexpr bool kRuns = P::stride_w == 1 && kSpan <= 3;
   static constexpr long kRunCount = kRuns ? kSpan : 1;
 
-  v16i hs, ws;    ///< each lane's first input row and column (tap 0, 0)
-  mask16 valid;   ///< lanes that are positions
+  v16i hs, ws;  ///< each lane's first input row and column (tap 0, 0)
+  mask16 valid; ///< lanes that are positions
   /// Runs of lanes on one output row: their lanes, first input row, and the
   /// input offset that lane 0 would read (so lane l reads base + l).
   mask16 run_lanes[kRunCount];
@@ -122,7 +133,8 @@ template <class P> struct Positions {
     for (long q = 0; q < kRunCount; ++q) {
       const long at = first + lane, row = at / P::ow, col = at % P::ow;
       const long len = lane < count ? min_of(count - lane, P::ow - col) : 0;
-      run_lanes[q] = static_cast<mask16>(sgemm::first_lanes(lane + len) & ~sgemm::first_lanes(lane));
+      run_lanes[q] =
+          static_cast<mask16>(sgemm::first_lanes(lane + len) & ~sgemm::first_lanes(lane));
       run_row[q] = row * P::stride_h - P::pad_top;
       run_base[q] = run_row[q] * P::w + col - P::pad_left - lane;
       lane += len;
@@ -230,39 +242,56 @@ constexpr Span inside_span(long shift, long stride, long size, long out) {
   return Span{min_of(lo, out), min_of(max_of(hi, lo), out)};
 }
 
-/// col2im: adds rows [0, rows) of cols (row stride ldc; row q is tap
-/// first_tap + q) over output positions [j0, j0+count) into dX's group
-/// channels at dxg.
+/// col2im: adds the columns [j0, j0+count) (output positions) of cols
+/// (row stride ldc; rows are the taps of input channels [c0, c0+channels)
+/// of the group, in order) into dX's group channels at dxg. With unit width
+/// stride, each 16 inputs of a row sum the taps (r, s) that reach them from
+/// cols in registers and are loaded and stored once per (r, output row);
+/// otherwise taps are added one by one.
 template <class P>
-inline void add_columns(float *dxg, const float *cols, long ldc, long first_tap, long rows, long j0,
+inline void add_columns(float *dxg, const float *cols, long ldc, long c0, long channels, long j0,
                         long count) {
   using D = ConvDims<P>;
   const long oh_first = j0 / P::ow, oh_last = (j0 + count - 1) / P::ow;
-  for (long q = 0; q < rows; ++q) {
-    const long tap = first_tap + q, c = tap / D::taps, r = tap % D::taps / P::kw, s = tap % P::kw;
-    const long dh = r * P::dilation_h - P::pad_top, dw = s * P::dilation_w - P::pad_left;
-    const Span along_w = inside_span(dw, P::stride_w, P::w, P::ow);
-    const Span along_h = inside_span(dh, P::stride_h, P::h, P::oh);
-    float *plane = dxg + c * D::plane;
-    const float *row = cols + q * ldc;
-    for (long oh = max_of(oh_first, along_h.lo); oh <= oh_last && oh < along_h.hi; ++oh) {
-      const long a = max_of(max_of(j0, oh * P::ow) - oh * P::ow, along_w.lo);
-      const long b = min_of(min_of(j0 + count, (oh + 1) * P::ow) - oh * P::ow, along_w.hi);
-      float *d = plane + (oh * P::stride_h + dh) * P::w;
-      const long from = oh * P::ow - j0;
-      if constexpr (P::stride_w == 1) {
-        for (long ow = a; ow < b; ow += 16) {
-          const mask16 m = sgemm::first_lanes(b - ow);
-          float *dp = d + (ow + dw);
-          sgemm::store_masked(
-              dp, sgemm::load_masked(dp, m) + sgemm::load_masked(row + (from + ow), m), m);
+  for (long c = 0; c < channels; ++c)
+    for (long r = 0; r < P::kh; ++r) {
+      const long dh = r * P::dilation_h - P::pad_top;
+      const Span along_h = inside_span(dh, P::stride_h, P::h, P::oh);
+      const float *tap_rows = cols + (c * D::taps + r * P::kw) * ldc;
+      float *plane = dxg + (c0 + c) * D::plane;
+      for (long oh = max_of(oh_first, along_h.lo); oh <= oh_last && oh < along_h.hi; ++oh) {
+        // The block's output columns on this row, and cols' offset of ow = 0.
+        const long lo = max_of(j0, oh * P::ow) - oh * P::ow;
+        const long hi = min_of(j0 + count, (oh + 1) * P::ow) - oh * P::ow;
+        const long from = oh * P::ow - j0;
+        float *d = plane + (oh * P::stride_h + dh) * P::w;
+        if constexpr (P::stride_w == 1) {
+          const long iw_lo = max_of(0L, lo - P::pad_left);
+          const long iw_hi = min_of(P::w, hi + (P::kw - 1) * P::dilation_w - P::pad_left);
+          for (long iw = iw_lo; iw < iw_hi; iw += 16) {
+            const mask16 m = sgemm::first_lanes(iw_hi - iw);
+            v16 sum = sgemm::load_masked(d + iw, m);
+#pragma clang loop unroll(full)
+            for (long s = 0; s < P::kw; ++s) {
+              // Lane l is input iw + l, reached from output ow0 + l.
+              const long ow0 = iw - s * P::dilation_w + P::pad_left;
+              const mask16 taps = static_cast<mask16>(m & sgemm::first_lanes(hi - ow0) &
+                                                      ~sgemm::first_lanes(lo - ow0));
+              sum += sgemm::load_masked(tap_rows + s * ldc + (from + ow0), taps);
+            }
+            sgemm::store_masked(d + iw, sum, m);
+          }
+        } else {
+          for (long s = 0; s < P::kw; ++s) {
+            const long dw = s * P::dilation_w - P::pad_left;
+            const Span along_w = inside_span(dw, P::stride_w, P::w, P::ow);
+            const float *row = tap_rows + s * ldc;
+            for (long ow = max_of(lo, along_w.lo); ow < min_of(hi, along_w.hi); ++ow)
+              d[ow * P::stride_w + dw] += row[from + ow];
+          }
         }
-      } else {
-        for (long ow = a; ow < b; ++ow)
-          d[ow * P::stride_w + dw] += row[from + ow];
       }
     }
-  }
 }
 
 /// Conv's blocking.
@@ -288,9 +317,8 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
     float *y = out[0];
     const float *bias = P::has_bias ? in[2] : nullptr;
     const long outer = P::n * P::group * F::m_blocks;
-    const long n_blocks0 = blocks_for(D::positions, F::nc, NR, outer, rt->workers);
-    const long nc = sgemm::block_size(D::positions, n_blocks0, NR);
-    const long n_blocks = ceil_div(D::positions, nc);
+    const Blocks columns = split(D::positions, F::nc, NR, outer, rt->workers);
+    const long nc = columns.size, n_blocks = columns.count;
     forget_caches(rt);
     parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
       float *scratch = rt->scratch[worker];
@@ -328,7 +356,10 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
 template <class P> struct ConvGradInputBlocks {
   using D = ConvDims<P>;
   static constexpr long kc = sgemm::balanced_slice(D::mg);
-  static constexpr long rows = round_up(D::depth, MR);
+  /// Input channels of a task at most: their packed weights fit the cache.
+  static constexpr long channels =
+      max_of(1L, min_of(D::cg, kWeightCache / max_of(D::taps * D::mg, 1L)));
+  static constexpr long rows = round_up(channels * D::taps, MR);
   static constexpr long nc =
       min_of(round_up(D::positions, NR), max_of(NR, kColsBuffer / max_of(rows, 1L) / NR * NR));
   static constexpr long cache = round_up(rows * D::mg, 16);
@@ -349,8 +380,8 @@ void conv_grad_input_run(const float *const *in, float *const *out, const anet_c
   } else {
     const float *dy = in[0], *w = in[1];
     const long outer = P::group * P::n;
-    const long c_blocks0 = blocks_for(D::cg, D::cg, 1, outer, rt->workers);
-    const long cpb = ceil_div(D::cg, c_blocks0), c_blocks = ceil_div(D::cg, cpb);
+    const Blocks channel_blocks = split(D::cg, B::channels, 1, outer, rt->workers);
+    const long cpb = channel_blocks.size, c_blocks = channel_blocks.count;
     forget_caches(rt);
     parallel_for(rt, outer * c_blocks, 1, [&](long begin, long end, int worker) {
       float *scratch = rt->scratch[worker];
@@ -375,11 +406,11 @@ void conv_grad_input_run(const float *const *in, float *const *out, const anet_c
                 return sgemm::sliced_panel<MR>(cache, rows, k0, kc, i);
               },
               [&](long k0, long kc, long, long n) {
-                sgemm::pack_panels<NR>(b_panels, dyg + k0 * D::positions + j0, D::positions, 1,
-                                       n, kc);
+                sgemm::pack_panels<NR>(b_panels, dyg + k0 * D::positions + j0, D::positions, 1, n,
+                                       kc);
               },
               sgemm::NoEpilogue{});
-          add_columns<P>(dxg, cols, B::nc, first_tap, rows, j0, count);
+          add_columns<P>(dxg, cols, B::nc, c0, channels, j0, count);
         }
       }
     });
@@ -410,9 +441,8 @@ void conv_grad_weight_run(const float *const *in, float *const *out, const anet_
     const long outer = P::group * B::m_blocks;
     // A task owns rows of dW and as many columns as parallelism allows: its
     // slices of dY are packed once for all of its columns.
-    const long n_blocks0 = blocks_for(D::depth, D::depth, NR, outer, rt->workers);
-    const long nc = sgemm::block_size(D::depth, n_blocks0, NR);
-    const long n_blocks = ceil_div(D::depth, nc);
+    const Blocks columns = split(D::depth, round_up(D::depth, NR), NR, outer, rt->workers);
+    const long nc = columns.size, n_blocks = columns.count;
     parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
       float *b_panels = rt->scratch[worker], *a_panels = b_panels + B::kc * B::nc;
       for (long t = begin; t < end; ++t) {
@@ -477,9 +507,8 @@ template <class G> struct Product {
   static void run_skinny(const anet_cpu_rt *rt, const float *a, const float *b, float *c,
                          const Offsets &offsets, const Post &post) {
     constexpr long unit = dot ? 4 : 64;
-    const long l_blocks = blocks_for(ln, 1024, unit, G::batch, rt->workers);
-    const long lc = sgemm::block_size(ln, l_blocks, unit);
-    const long blocks = ceil_div(ln, lc);
+    const Blocks lines = split(ln, 1024, unit, G::batch, rt->workers);
+    const long lc = lines.size, blocks = lines.count;
     parallel_for(rt, G::batch * blocks, 1, [&](long begin, long end, int worker) {
       long packed = -1;
       for (long t = begin; t < end; ++t) {
@@ -528,9 +557,8 @@ template <class G> struct Product {
     constexpr long m_blocks = ceil_div(G::m, mc);
     // A task owns rows and as many columns as parallelism allows: its slices
     // of A are packed once for all of its columns.
-    const long n_blocks0 = blocks_for(G::n, G::n, NR, G::batch * m_blocks, rt->workers);
-    const long ncr = sgemm::block_size(G::n, n_blocks0, NR);
-    const long n_blocks = ceil_div(G::n, ncr);
+    const Blocks columns = split(G::n, round_up(G::n, NR), NR, G::batch * m_blocks, rt->workers);
+    const long ncr = columns.size, n_blocks = columns.count;
     parallel_for(rt, G::batch * m_blocks * n_blocks, 1, [&](long begin, long end, int worker) {
       float *b_panels = rt->scratch[worker], *a_panels = b_panels + kc * nc;
       for (long t = begin; t < end; ++t) {
@@ -541,15 +569,14 @@ template <class G> struct Product {
         offsets(bi, a_off, b_off);
         const float *ab = a + a_off + i0 * G::a_rs, *bb = b + b_off + j0 * G::b_cs;
         sgemm::multiply_block(
-            c + bi * G::m * G::n + i0 * G::n + j0, G::n, rows, cols, G::k, kc, nc, false,
-            b_panels,
+            c + bi * G::m * G::n + i0 * G::n + j0, G::n, rows, cols, G::k, kc, nc, false, b_panels,
             [&](long k0, long kcs) {
               sgemm::pack_panels<MR>(a_panels, ab + k0 * G::a_cs, G::a_cs, G::a_rs, rows, kcs);
             },
             [&](long i, long, long kcs) { return a_panels + i * kcs; },
             [&](long k0, long kcs, long jj, long n) {
-              sgemm::pack_panels<NR>(b_panels, bb + k0 * G::b_rs + jj * G::b_cs, G::b_rs,
-                                     G::b_cs, n, kcs);
+              sgemm::pack_panels<NR>(b_panels, bb + k0 * G::b_rs + jj * G::b_cs, G::b_rs, G::b_cs,
+                                     n, kcs);
             },
             [&](long i, long j, v16 x, mask16 m) { return post(i0 + i, j0 + j, x, m); });
       }
