@@ -145,6 +145,11 @@ TEST_F(Cli, BadFlagValuesAreUsageErrors) {
   expect_failure(anetrun({"bench", path("mini.plan"), "--iterations", "0"}), 2, "anetrun",
                  "iterations");
   expect_failure(anetrun({"bench", path("mini.plan"), "--warmup=-1"}), 2, "anetrun", "warmup");
+  expect_failure(anetrun({"bench", path("mini.plan"), "--threads", "0"}), 2, "anetrun", "threads");
+  expect_failure(anetrun({"bench", path("mini.plan"), "--program", "train_step"}), 4, "anetrun",
+                 "no 'train_step' program");
+  expect_failure(anetrun({"bench", path("mini.plan"), "--peak-gflops", "-1"}), 2, "anetrun",
+                 "peak-gflops");
 }
 
 TEST_F(Cli, PreprocessingFlagsAreChecked) {
@@ -489,10 +494,45 @@ TEST_F(Cli, BenchReportsTimings) {
   EXPECT_LE(j["median_ms"].get<double>(), j["max_ms"].get<double>());
   EXPECT_EQ(j["iterations"], 3);
   EXPECT_EQ(j["batch"], 1);
+  EXPECT_GE(j["start_s"].get<double>(), 0.0);
+  EXPECT_EQ(j["program"], "infer");
   r = anetrun({"bench", path("mini.plan"), "--iterations", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "images/s")) << r.out;
 }
+
+TEST_F(Cli, BenchProfilesEveryNode) {
+  RunResult r = anetrun({"bench", path("mini.plan"), "--warmup", "0", "--iterations", "2",
+                         "--profile", "--peak-gflops", "100", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char *part : {"conv1", "Conv", "GFLOP/s", "of_peak", "%", "Softmax"})
+    EXPECT_TRUE(contains(r.out, part)) << part << " missing from:\n" << r.out;
+}
+
+#ifdef ANET_WITH_LLVM
+TEST_F(Cli, EmbeddedKernelsTravelInThePlan) {
+  RunResult r =
+      anetc({"compile", path("mini.onnx"), "-o", path("kernels.plan"), "--embed-kernels"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "CPU kernels")) << r.out;
+  r = anetc({"inspect", path("kernels.plan")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "KOBJ")) << r.out;
+  RunResult with =
+      anetrun({"infer", path("kernels.plan"), path("one.npy"), "--json", "--kernel-cache", "none"});
+  RunResult without = anetrun({"infer", path("mini.plan"), path("one.npy"), "--json"});
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  ASSERT_EQ(without.exit_code, 0) << without.err;
+  EXPECT_EQ(nlohmann::json::parse(with.out)["results"],
+            nlohmann::json::parse(without.out)["results"]);
+}
+#else
+TEST_F(Cli, EmbeddingKernelsNeedsLlvm) {
+  expect_failure(
+      anetc({"compile", path("mini.onnx"), "-o", path("kernels.plan"), "--embed-kernels"}), 2,
+      "anetc", "without LLVM");
+}
+#endif
 
 } // namespace
 } // namespace anet
