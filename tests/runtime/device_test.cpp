@@ -1,5 +1,6 @@
-// The device registry and the reference device's memory: names, unknown
-// names, buffer ownership and host transfers.
+// The device registry and the devices' memory: names, unknown names, buffer
+// ownership and host transfers, on the reference device and (built with
+// LLVM) the cpu device.
 
 #include "runtime/device.h"
 
@@ -61,6 +62,40 @@ TEST(Device, EmptyBuffer) {
   EXPECT_EQ(buffer->numel(), 0);
   EXPECT_TRUE(device->copy_in(*buffer, {}).ok());
 }
+
+#ifdef ANET_WITH_LLVM
+TEST(CpuDevice, IsTheDefaultAndAlignsItsMemory) {
+  EXPECT_EQ(device_names().front(), "cpu");
+  DeviceOptions options;
+  options.threads = 3;
+  options.kernel_cache = "none";
+  auto device = make_device("cpu", options);
+  ASSERT_TRUE(device.ok()) << device.error().message;
+  EXPECT_EQ((*device)->name(), "cpu");
+  for (int64_t n : {0, 1, 17, 1000}) {
+    auto buffer = (*device)->allocate(n);
+    ASSERT_TRUE(buffer.ok()) << buffer.error().message;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer->data()) % 64, 0u);
+    std::vector<float> in(static_cast<size_t>(n), 2.5f), out(static_cast<size_t>(n));
+    ASSERT_TRUE((*device)->copy_in(*buffer, in).ok());
+    ASSERT_TRUE((*device)->copy_out(*buffer, out).ok());
+    EXPECT_EQ(out, in);
+  }
+}
+
+TEST(CpuDevice, NegativeThreadCountIsAUsageError) {
+  DeviceOptions options;
+  options.threads = -1;
+  auto device = make_device("cpu", options);
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.error().code, ExitCode::Usage);
+  EXPECT_NE(device.error().message.find("threads"), std::string::npos) << device.error().message;
+}
+#else
+TEST(Device, WithoutLlvmTheReferenceDeviceIsTheDefault) {
+  EXPECT_EQ(device_names().front(), "cpu-ref");
+}
+#endif
 
 } // namespace
 } // namespace anet
