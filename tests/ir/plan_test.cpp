@@ -87,7 +87,10 @@ TEST(PlanFormat, EmptyOptionalPartsRoundTrip) {
 
 TEST(PlanFormat, KernelObjectsRoundTrip) {
   Plan plan = sample_plan();
-  plan.kernel_objects = {{"0123abcd", std::string("\x7f" "ELF\0\1", 6)}, {"ff", ""}};
+  plan.kernel_objects = {{"0123abcd", std::string("\x7f"
+                                                  "ELF\0\1",
+                                                  6)},
+                         {"ff", ""}};
   auto back = deserialize_plan(serialized(plan), kName);
   ASSERT_TRUE(back.ok()) << back.error().message;
   expect_same_plan(plan, *back);
