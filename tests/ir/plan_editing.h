@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ir/byte_order.h"
 #include "ir/checksum.h"
 #include "ir/plan.h"
 
@@ -32,15 +33,6 @@ struct PlanPieces {
   std::vector<PlanSection> sections;
 };
 
-inline uint32_t get_u32(std::string_view b, size_t at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i)
-    v = v << 8 | static_cast<unsigned char>(b[at + static_cast<size_t>(i)]);
-  return v;
-}
-inline uint64_t get_u64(std::string_view b, size_t at) {
-  return uint64_t{get_u32(b, at)} | uint64_t{get_u32(b, at + 4)} << 32;
-}
 inline void put_u32(std::string &b, uint32_t v) {
   for (int i = 0; i < 4; ++i)
     b += static_cast<char>(v >> (8 * i));
@@ -48,14 +40,6 @@ inline void put_u32(std::string &b, uint32_t v) {
 inline void put_u64(std::string &b, uint64_t v) {
   put_u32(b, static_cast<uint32_t>(v));
   put_u32(b, static_cast<uint32_t>(v >> 32));
-}
-inline void set_u32(std::string &b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i)
-    b[at + static_cast<size_t>(i)] = static_cast<char>(v >> (8 * i));
-}
-inline void set_u64(std::string &b, size_t at, uint64_t v) {
-  set_u32(b, at, static_cast<uint32_t>(v));
-  set_u32(b, at + 4, static_cast<uint32_t>(v >> 32));
 }
 inline size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 
@@ -65,10 +49,10 @@ inline std::optional<PlanPieces> split_plan(std::string_view b) {
   if (b.size() < 32 || b.substr(0, 8) != "ANETPLAN")
     return std::nullopt;
   PlanPieces p;
-  p.version = get_u32(b, 8);
-  p.header_flags = get_u32(b, 12);
-  uint32_t count = get_u32(b, 24);
-  uint32_t producer_length = get_u32(b, 28);
+  p.version = load_u32(b, 8);
+  p.header_flags = load_u32(b, 12);
+  uint32_t count = load_u32(b, 24);
+  uint32_t producer_length = load_u32(b, 28);
   if (producer_length > b.size() - 32 || count > 4096)
     return std::nullopt;
   p.producer = std::string(b.substr(32, producer_length));
@@ -78,8 +62,8 @@ inline std::optional<PlanPieces> split_plan(std::string_view b) {
       return std::nullopt;
     PlanSection s;
     s.tag = std::string(b.substr(pos, 4));
-    s.flags = get_u32(b, pos + 4);
-    uint64_t length = get_u64(b, pos + 8);
+    s.flags = load_u32(b, pos + 4);
+    uint64_t length = load_u64(b, pos + 8);
     if (length > b.size() - pos - 64)
       return std::nullopt;
     s.payload = std::string(b.substr(pos + 64, length));
@@ -110,7 +94,7 @@ inline std::string join_plan(const PlanPieces &p) {
     b += s.payload;
     b.resize(align64(b.size()), '\0');
   }
-  set_u64(b, 16, b.size() + 16);
+  store_u64(b, 16, b.size() + 16);
   b += std::string_view("ANETEND\0", 8);
   put_u32(b, crc32(b));
   put_u32(b, 0);

@@ -113,8 +113,8 @@ TEST(PlanFormat, LayoutFollowsTheDocument) {
   PlanPieces pieces = pieces_of(bytes);
   EXPECT_EQ(join_plan(pieces), bytes);
   EXPECT_EQ(bytes.substr(0, 8), "ANETPLAN");
-  EXPECT_EQ(testing::get_u32(bytes, 8), kPlanFormatVersion);
-  EXPECT_EQ(testing::get_u64(bytes, 16), bytes.size());
+  EXPECT_EQ(load_u32(bytes, 8), kPlanFormatVersion);
+  EXPECT_EQ(load_u64(bytes, 16), bytes.size());
   EXPECT_EQ(pieces.producer, "0.1.0-test");
   std::vector<std::string> tags;
   for (const auto &s : pieces.sections)
@@ -129,14 +129,14 @@ TEST(PlanFormat, LayoutFollowsTheDocument) {
     EXPECT_EQ(payload_at % 64, 0u);
     if (s.tag == "WGHT") {
       std::string_view w = s.payload;
-      uint32_t count = testing::get_u32(w, 0);
+      uint32_t count = load_u32(w, 0);
       EXPECT_EQ(count, plan.weights.size());
       size_t at = 4;
       for (uint32_t i = 0; i < count; ++i) {
-        uint32_t len = testing::get_u32(w, at);
+        uint32_t len = load_u32(w, at);
         std::string name(w.substr(at + 4, len));
-        uint64_t numel = testing::get_u64(w, at + 4 + len);
-        uint64_t offset = testing::get_u64(w, at + 12 + len);
+        uint64_t numel = load_u64(w, at + 4 + len);
+        uint64_t offset = load_u64(w, at + 12 + len);
         at += 20 + len;
         EXPECT_EQ((payload_at + offset) % 64, 0u) << name;
         ASSERT_EQ(numel, plan.weights.at(name).size()) << name;
@@ -213,14 +213,14 @@ TEST(PlanRefusals, DamagedHeaderOrPaddingFailsTheFileChecksum) {
 
 TEST(PlanRefusals, OtherFormatVersions) {
   std::string bytes = serialized(sample_plan());
-  testing::set_u32(bytes, 8, 7);
+  store_u32(bytes, 8, 7);
   EXPECT_EQ(refusal(bytes), kName + ": plan format version 7 is newer than this anet supports "
                                     "(1); recompile with anetc");
   // Known as soon as the version field is there, even in a cut-off file.
   EXPECT_EQ(refusal(std::string_view(bytes).substr(0, 12)),
             kName + ": plan format version 7 is newer than this anet supports (1); recompile "
                     "with anetc");
-  testing::set_u32(bytes, 8, 0);
+  store_u32(bytes, 8, 0);
   EXPECT_EQ(refusal(bytes), kName + ": plan format version 0 is older than this anet supports "
                                     "(1); recompile with anetc");
 }
@@ -357,15 +357,15 @@ TEST(PlanSections, HostileSizesAreRefusedBeforeAllocating) {
   EXPECT_CONTAINS(refusal(with_payload("WGHT", w)), "data of weight 'b' (1 values at offset 64)");
 
   std::string bytes = serialized(sample_plan());
-  testing::set_u32(bytes, 24, 0xffffffffu);
+  store_u32(bytes, 24, 0xffffffffu);
   EXPECT_CONTAINS(refusal(bytes), "corrupt: 4294967295 sections exceed the limit of 4096");
   bytes = serialized(sample_plan());
-  testing::set_u32(bytes, 28, 0x7fffffffu);
+  store_u32(bytes, 28, 0x7fffffffu);
   EXPECT_CONTAINS(refusal(bytes), "corrupt: producer version of 2147483647 bytes");
   PlanPieces pieces = pieces_of(serialized(sample_plan()));
   std::string joined = join_plan(pieces);
   // The first section's length field.
-  testing::set_u64(joined, testing::align64(32 + pieces.producer.size()) + 8, uint64_t{1} << 62);
+  store_u64(joined, testing::align64(32 + pieces.producer.size()) + 8, uint64_t{1} << 62);
   EXPECT_CONTAINS(refusal(joined), "section 1 of 7 (META): corrupt: its 4611686018427387904 bytes "
                                    "run past the end of the sections");
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "ir/byte_order.h"
 #include "ir/checksum.h"
 
 namespace anet::testing {
@@ -25,34 +26,21 @@ struct CheckpointPieces {
   std::string data;                             ///< everything after the header's padding
 };
 
-/// Reads little-endian u32 at `at`.
-inline uint32_t checkpoint_u32(std::string_view b, size_t at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i)
-    v = v << 8 | static_cast<unsigned char>(b[at + static_cast<size_t>(i)]);
-  return v;
-}
-
-/// Reads little-endian u64 at `at`.
-inline uint64_t checkpoint_u64(std::string_view b, size_t at) {
-  return uint64_t{checkpoint_u32(b, at)} | uint64_t{checkpoint_u32(b, at + 4)} << 32;
-}
-
 /// Splits `bytes` by the documented layout, ignoring the file length and
 /// the checksums; none if it is too short, has another magic, or its JSON
 /// header runs past the end.
 inline std::optional<CheckpointPieces> split_checkpoint(std::string_view bytes) {
   if (bytes.size() < 64 || bytes.substr(0, 8) != "ANETCKPT")
     return std::nullopt;
-  const uint64_t json_length = checkpoint_u64(bytes, 24);
+  const uint64_t json_length = load_u64(bytes, 24);
   if (json_length > bytes.size() - 64)
     return std::nullopt;
   const uint64_t data_at = (64 + json_length + 63) / 64 * 64;
   if (data_at > bytes.size())
     return std::nullopt;
   CheckpointPieces p;
-  p.version = checkpoint_u32(bytes, 8);
-  p.flags = checkpoint_u32(bytes, 12);
+  p.version = load_u32(bytes, 8);
+  p.flags = load_u32(bytes, 12);
   p.reserved = std::string(bytes.substr(32, 24));
   p.json = std::string(bytes.substr(64, json_length));
   p.data = std::string(bytes.substr(data_at));

@@ -111,9 +111,9 @@ TEST(Checkpoint, EmptyCheckpointRoundTrips) {
 TEST(Checkpoint, FollowsTheDocumentedLayout) {
   const std::string bytes = sample_bytes();
   ASSERT_EQ(bytes.substr(0, 8), "ANETCKPT");
-  EXPECT_EQ(testing::checkpoint_u32(bytes, 8), 1u);
-  EXPECT_EQ(testing::checkpoint_u32(bytes, 12), 0u);
-  EXPECT_EQ(testing::checkpoint_u64(bytes, 16), bytes.size());
+  EXPECT_EQ(load_u32(bytes, 8), 1u);
+  EXPECT_EQ(load_u32(bytes, 12), 0u);
+  EXPECT_EQ(load_u64(bytes, 16), bytes.size());
   auto pieces = testing::split_checkpoint(bytes);
   ASSERT_TRUE(pieces);
   EXPECT_EQ(pieces->reserved, std::string(24, '\0'));
