@@ -97,6 +97,14 @@ void add_activation(KernelSourceBuilder &b, const std::optional<Activation> &act
   b.constant("act_max", max);
 }
 
+void add_axis_split(KernelSourceBuilder &b, const Shape &shape, int64_t axis,
+                    std::string_view axis_name) {
+  const ref::AxisSplit s = ref::split_at_axis(shape, axis);
+  b.constant("outer", s.outer);
+  b.constant(axis_name, s.n);
+  b.constant("inner", s.inner);
+}
+
 void add_pool_window(KernelSourceBuilder &b, const Node &node, const Shape &x, const Shape &y) {
   const ref::Window win = ref::window_of(node.attrs);
   b.constant("planes", x[0] * x[1]);

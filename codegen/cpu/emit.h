@@ -64,6 +64,12 @@ private:
 /// `act_min` and `act_max` (Clip's bounds; 0 otherwise). nullopt is kNone.
 void add_activation(KernelSourceBuilder &b, const std::optional<Activation> &act);
 
+/// Writes `shape` split around `axis` as the per-axis kernels read it:
+/// `outer` (the product of the axes before it), `axis_name` (its size) and
+/// `inner` (the product after it).
+void add_axis_split(KernelSourceBuilder &b, const Shape &shape, int64_t axis,
+                    std::string_view axis_name);
+
 /// Writes the shape and window of a pool over x [N, C, H, W] giving
 /// y [N, C, OH, OW], as kernels/pooling.h reads them (planes, height, width,
 /// out_h, out_w, kernel_h/_w, stride_h/_w, dilation_h/_w, pad_top, pad_left),

@@ -3,17 +3,13 @@
 // Each views its input as [outer, n, inner] around the op's axis.
 
 #include "codegen/cpu/emit.h"
-#include "ir/reference/indexing.h"
 
 namespace anet::cpu {
 namespace {
 
 Expected<std::string> softmax(const EmitContext &ctx, bool log) {
-  const ref::AxisSplit s = ref::split_at_axis(ctx.in[0], ctx.node.attrs.i("axis"));
   KernelSourceBuilder b;
-  b.constant("outer", s.outer);
-  b.constant("n", s.n);
-  b.constant("inner", s.inner);
+  add_axis_split(b, ctx.in[0], ctx.node.attrs.i("axis"), "n");
   b.flag("log", log);
   return b.finish("softmax");
 }
@@ -21,11 +17,8 @@ Expected<std::string> softmax(const EmitContext &ctx, bool log) {
 } // namespace
 
 Expected<std::string> emit_BatchNormalization(const EmitContext &ctx) {
-  const ref::AxisSplit s = ref::split_at_axis(ctx.in[0], 1);
   KernelSourceBuilder b;
-  b.constant("outer", s.outer);
-  b.constant("channels", s.n);
-  b.constant("inner", s.inner);
+  add_axis_split(b, ctx.in[0], 1, "channels");
   b.constant("epsilon", ctx.node.attrs.f("epsilon"));
   return b.finish("batch_norm");
 }
@@ -33,13 +26,10 @@ Expected<std::string> emit_BatchNormalization(const EmitContext &ctx) {
 // alpha / size is rounded to float once, as the reference computes it.
 Expected<std::string> emit_LRN(const EmitContext &ctx) {
   const Attrs &attrs = ctx.node.attrs;
-  const ref::AxisSplit s = ref::split_at_axis(ctx.in[0], 1);
   const int64_t size = attrs.i("size");
   const float beta = attrs.f("beta");
   KernelSourceBuilder b;
-  b.constant("outer", s.outer);
-  b.constant("channels", s.n);
-  b.constant("inner", s.inner);
+  add_axis_split(b, ctx.in[0], 1, "channels");
   b.constant("size", size);
   b.constant("alpha_over_size", attrs.f("alpha") / static_cast<float>(size));
   b.constant("bias", attrs.f("bias"));

@@ -7,7 +7,6 @@
 #include <algorithm>
 
 #include "codegen/cpu/emit.h"
-#include "ir/reference/indexing.h"
 #include "ir/tensor_type.h"
 
 namespace anet::cpu {
@@ -25,11 +24,8 @@ std::string pool_grad_kernel(const EmitContext &ctx, const Shape &x, const Shape
 }
 
 std::string softmax_grad_kernel(const EmitContext &ctx, bool log) {
-  ref::AxisSplit s = ref::split_at_axis(ctx.in[0], ctx.node.attrs.i("axis"));
   KernelSourceBuilder b;
-  b.constant("outer", s.outer);
-  b.constant("n", s.n);
-  b.constant("inner", s.inner);
+  add_axis_split(b, ctx.in[0], ctx.node.attrs.i("axis"), "n");
   b.flag("log", log);
   return b.finish("softmax_grad");
 }
@@ -67,22 +63,16 @@ Expected<std::string> emit_DropoutMask(const EmitContext &ctx) {
 }
 
 Expected<std::string> emit_BatchNormTrain(const EmitContext &ctx) {
-  ref::AxisSplit s = ref::split_at_axis(ctx.in[0], 1);
   KernelSourceBuilder b;
-  b.constant("outer", s.outer);
-  b.constant("channels", s.n);
-  b.constant("inner", s.inner);
+  add_axis_split(b, ctx.in[0], 1, "channels");
   b.constant("epsilon", ctx.node.attrs.f("epsilon"));
   b.constant("momentum", ctx.node.attrs.f("momentum"));
   return b.finish("batch_norm_train");
 }
 
 Expected<std::string> emit_BatchNormGrad(const EmitContext &ctx) {
-  ref::AxisSplit s = ref::split_at_axis(ctx.in[0], 1);
   KernelSourceBuilder b;
-  b.constant("outer", s.outer);
-  b.constant("channels", s.n);
-  b.constant("inner", s.inner);
+  add_axis_split(b, ctx.in[0], 1, "channels");
   return b.finish("batch_norm_grad");
 }
 
@@ -148,11 +138,8 @@ Expected<std::string> emit_LRNGrad(const EmitContext &ctx) {
   const Attrs &a = ctx.node.attrs;
   const int64_t size = a.i("size"), before = (size - 1) / 2;
   const float alpha_over_size = a.f("alpha") / static_cast<float>(size), beta = a.f("beta");
-  ref::AxisSplit s = ref::split_at_axis(ctx.in[0], 1);
   KernelSourceBuilder b;
-  b.constant("outer", s.outer);
-  b.constant("channels", s.n);
-  b.constant("inner", s.inner);
+  add_axis_split(b, ctx.in[0], 1, "channels");
   b.constant("before", before);
   b.constant("after", size - 1 - before);
   b.constant("bias", a.f("bias"));
