@@ -178,10 +178,7 @@ TEST(CpuPointwise, BatchNormalization) {
 
 Node lrn(int64_t size, float alpha, float beta, float bias) {
   Node n = make_node(OpKind::LRN);
-  n.attrs.set("size", size);
-  n.attrs.set("alpha", alpha);
-  n.attrs.set("beta", beta);
-  n.attrs.set("bias", bias);
+  set_lrn(n, size, alpha, beta, bias);
   return n;
 }
 

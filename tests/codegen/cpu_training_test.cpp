@@ -379,10 +379,7 @@ TEST(CpuTraining, LRNGradSizesAndBetas) {
     for (float beta : {0.75f, 0.5f, 1.3f})
       for (Shape s : {Shape{2, 5, 7, 3}, Shape{1, 3, 37}, Shape{2, 9, 17, 5}}) {
         Node n = make_node(OpKind::LRNGrad);
-        n.attrs.set("size", size);
-        n.attrs.set("alpha", 0.1f);
-        n.attrs.set("beta", beta);
-        n.attrs.set("bias", 1.5f);
+        set_lrn(n, size, 0.1f, beta, 1.5f);
         expect_matches_reference(
             n, {random_tensor(s, 100, -2.f, 2.f), random_tensor(s, 101), random_tensor(s, 102)},
             1e-5);
@@ -391,10 +388,7 @@ TEST(CpuTraining, LRNGradSizesAndBetas) {
 
 TEST(CpuTraining, LRNGradAlexNetLayer) {
   Node n = make_node(OpKind::LRNGrad);
-  n.attrs.set("size", int64_t{5});
-  n.attrs.set("alpha", 1e-4f);
-  n.attrs.set("beta", 0.75f);
-  n.attrs.set("bias", 1.f);
+  set_lrn(n, 5, 1e-4f, 0.75f, 1.f);
   const Shape s = {2, 96, 55, 55};
   expect_matches_reference(
       n, {random_tensor(s, 103, -3.f, 3.f), random_tensor(s, 104), random_tensor(s, 105)}, 1e-5);
@@ -514,10 +508,7 @@ TEST(CpuTraining, EmptyTensors) {
                             random_tensor({0, 3, 2}, 167)},
                            0);
   Node lrn = make_node(OpKind::LRNGrad);
-  lrn.attrs.set("size", int64_t{3});
-  lrn.attrs.set("alpha", 1e-4f);
-  lrn.attrs.set("beta", 0.75f);
-  lrn.attrs.set("bias", 1.f);
+  set_lrn(lrn, 3, 1e-4f, 0.75f, 1.f);
   const Shape s = {2, 3, 0};
   expect_matches_reference(
       lrn, {random_tensor(s, 168), random_tensor(s, 169), random_tensor(s, 170)}, 0);

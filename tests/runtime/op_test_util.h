@@ -46,6 +46,14 @@ inline void set_window(Node &n, std::vector<int64_t> kernel, std::vector<int64_t
   n.attrs.set("dilations", std::move(dilations));
 }
 
+/// The attributes of LRN and LRNGrad.
+inline void set_lrn(Node &n, int64_t size, float alpha, float beta, float bias) {
+  n.attrs.set("size", size);
+  n.attrs.set("alpha", alpha);
+  n.attrs.set("beta", beta);
+  n.attrs.set("bias", bias);
+}
+
 /// Runs `node`'s reference kernel; fails the test if the shape rule refuses.
 inline std::vector<Tensor> run(const Node &node, const std::vector<Tensor> &inputs) {
   auto out = run_reference(node, inputs);

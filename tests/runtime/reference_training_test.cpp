@@ -542,13 +542,6 @@ TEST(RefGradients, Conv) {
 
 // --- LRNGrad -----------------------------------------------------------------
 
-void set_lrn(Node &n, int64_t size, float alpha, float beta, float bias) {
-  n.attrs.set("size", size);
-  n.attrs.set("alpha", alpha);
-  n.attrs.set("beta", beta);
-  n.attrs.set("bias", bias);
-}
-
 TEST(RefLRNGrad, SingleChannelWindow) {
   // size 1, alpha = beta = bias = 1: y = x / (1 + x^2), dy/dx = (1 - x^2) / (1 + x^2)^2:
   // -3/25 at x = 2, 1 at x = 0.
