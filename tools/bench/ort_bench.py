@@ -5,10 +5,11 @@ Prints one JSON object with the same fields as `anetrun bench --json`.
 """
 import json
 import sys
-import time
 
 import numpy as np
 import onnxruntime as ort
+
+from timing import time_runs
 
 
 def main() -> int:
@@ -20,20 +21,8 @@ def main() -> int:
     inp = session.get_inputs()[0]
     shape = [batch if not isinstance(d, int) else d for d in inp.shape]
     x = np.random.default_rng(0).uniform(-128, 128, size=shape).astype(np.float32)
-    for _ in range(warmup):
-        session.run(None, {inp.name: x})
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        session.run(None, {inp.name: x})
-        times.append((time.perf_counter() - start) * 1e3)
-    t = np.array(times)
-    median = float(np.median(t))
-    print(json.dumps({
-        "min_ms": float(t.min()), "median_ms": median,
-        "p90_ms": float(np.percentile(t, 90)), "p99_ms": float(np.percentile(t, 99)),
-        "max_ms": float(t.max()), "images_per_s": shape[0] * 1e3 / median,
-    }))
+    print(json.dumps(time_runs(lambda: session.run(None, {inp.name: x}), shape[0], warmup,
+                               iterations)))
     return 0
 
 

@@ -11,7 +11,6 @@ Prints one JSON object with the same fields as `anetrun bench --json`.
 import json
 import os
 import sys
-import time
 
 import numpy as np
 import onnx
@@ -21,6 +20,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "e2e"))
 from torch_step import run  # noqa: E402
+from timing import time_runs  # noqa: E402
 
 
 def main() -> int:
@@ -53,20 +53,7 @@ def main() -> int:
         F.cross_entropy(env[logits_name], labels).backward()
         optimizer.step()
 
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e3)
-    t = np.array(times)
-    median = float(np.median(t))
-    print(json.dumps({
-        "min_ms": float(t.min()), "median_ms": median,
-        "p90_ms": float(np.percentile(t, 90)), "p99_ms": float(np.percentile(t, 99)),
-        "max_ms": float(t.max()), "images_per_s": batch * 1e3 / median,
-    }))
+    print(json.dumps(time_runs(step, batch, warmup, iterations)))
     return 0
 
 
