@@ -226,23 +226,28 @@ struct Jit::Impl {
   // it is most of the work of compiling a small kernel.
   Expected<const std::string *> precompiled_library() {
     std::call_once(pch_once, [&] {
-      char path[] = "/tmp/anet-kernel-library-XXXXXX";
-      const int fd = ::mkstemp(path);
+      // Clang writes a PCH only to a file: a private one in $TMPDIR (mkstemp's
+      // template), read back and removed.
+      std::error_code ec;
+      std::string path = (fs::temp_directory_path(ec) / "anet-kernel-library-XXXXXX").string();
+      const int fd = ec ? -1 : ::mkstemp(path.data());
       if (fd < 0) {
-        pch = make_error(ExitCode::IO, "cpu: cannot create a temporary file for the kernel "
-                                       "library's precompiled header");
+        pch = make_error(ExitCode::IO,
+                         "cpu: cannot create a temporary file for the kernel "
+                         "library's precompiled header in ",
+                         fs::temp_directory_path(ec).string());
         return;
       }
       ::close(fd);
       clang::GeneratePCHAction action;
       auto done = run_clang(kPchSourcePath, kPchSource,
-                            {"-emit-pch", "-x", "c++-header", kPchSourcePath, "-o", path}, nullptr,
-                            action, nullptr, "the kernel library");
+                            {"-emit-pch", "-x", "c++-header", kPchSourcePath, "-o", path.c_str()},
+                            nullptr, action, nullptr, "the kernel library");
       if (!done)
         pch = std::move(done).take_error();
       else
         pch = read_whole_file(path, "the kernel library's precompiled header");
-      ::unlink(path);
+      ::unlink(path.c_str());
     });
     if (!pch)
       return pch.error();

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -139,6 +140,20 @@ TEST_F(JitTest, ACompilerErrorNamesTheNodeWithClangsDiagnostics) {
   EXPECT_EQ(infos.error().code, ExitCode::Runtime);
   EXPECT_NE(infos.error().message.find("node 'conv9' (Conv)"), std::string::npos);
   EXPECT_NE(infos.error().message.find("expected expression"), std::string::npos)
+      << infos.error().message;
+}
+
+TEST_F(JitTest, NoTemporaryFolderForThePrecompiledLibraryIsAnIOError) {
+  const char *old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TMPDIR", (dir_ / "missing").c_str(), 1);
+  auto jit = make("");
+  std::vector<KernelRequest> r = {{axpb_body(3), "a"}};
+  auto infos = jit->load(r);
+  old ? ::setenv("TMPDIR", saved.c_str(), 1) : ::unsetenv("TMPDIR");
+  ASSERT_FALSE(infos.ok());
+  EXPECT_EQ(infos.error().code, ExitCode::IO);
+  EXPECT_NE(infos.error().message.find("precompiled header"), std::string::npos)
       << infos.error().message;
 }
 
