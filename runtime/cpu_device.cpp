@@ -1,4 +1,4 @@
-// The cpu device: host memory (64-byte aligned), kernels generated per node
+// The cpu device: host memory (host_device.h), kernels generated per node
 // by codegen/cpu/emit.h and compiled by the host JIT (codegen/cpu/jit.h),
 // and a thread pool their parallel loops run on.
 //
@@ -8,12 +8,11 @@
 // gain nothing from overlapping; each kernel already uses every core.
 
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 
 #include "codegen/cpu/emit.h"
 #include "codegen/cpu/jit.h"
-#include "runtime/device.h"
+#include "runtime/host_device.h"
 #include "runtime/thread_pool.h"
 
 namespace anet {
@@ -23,11 +22,6 @@ struct FreeDeleter {
   void operator()(float *p) const { std::free(p); }
 };
 using HostMemory = std::unique_ptr<float[], FreeDeleter>;
-
-float *allocate_aligned(int64_t numel) {
-  const size_t bytes = (static_cast<size_t>(std::max<int64_t>(numel, 1)) * 4 + 63) / 64 * 64;
-  return static_cast<float *>(std::aligned_alloc(64, bytes));
-}
 
 class CpuDevice;
 
@@ -41,7 +35,7 @@ private:
   const anet_kernel_info &info_;
 };
 
-class CpuDevice final : public Device {
+class CpuDevice final : public HostDevice {
 public:
   CpuDevice(std::unique_ptr<cpu::Jit> jit, int threads) : jit_(std::move(jit)), pool_(threads) {
     scratch_.resize(static_cast<size_t>(pool_.workers()));
@@ -69,37 +63,12 @@ public:
     return std::unique_ptr<Kernel>(std::make_unique<CpuKernel>(*this, *infos[0]));
   }
 
-  Expected<Buffer> allocate(int64_t numel) override {
-    assert(numel >= 0);
-    float *data = allocate_aligned(numel);
-    if (!data)
-      return make_error(ExitCode::Runtime, "cpu: out of host memory allocating ", numel, " floats");
-    return Buffer(*this, data, numel);
-  }
-
-  Status copy_in(const Buffer &dst, std::span<const float> src) override {
-    assert(static_cast<int64_t>(src.size()) == dst.numel() && "copy_in size mismatch");
-    std::memcpy(dst.data(), src.data(), src.size_bytes());
-    return {};
-  }
-
-  Status copy_out(const Buffer &src, std::span<float> dst) override {
-    assert(static_cast<int64_t>(dst.size()) == src.numel() && "copy_out size mismatch");
-    std::memcpy(dst.data(), src.data(), dst.size_bytes());
-    return {};
-  }
-
-  Status synchronize() override { return {}; }
-
   /// Runs one kernel with the pool and scratch (see the file comment).
   void run_kernel(const anet_kernel_info &info, const float *const *in, float *const *out) {
     std::lock_guard lock(run_mutex_);
     anet_cpu_rt rt{&ThreadPool::run_for, &pool_, pool_.workers(), scratch_ptrs_.data()};
     info.run(in, out, &rt);
   }
-
-protected:
-  void release(float *data, int64_t) noexcept override { std::free(data); }
 
 private:
   static Expected<cpu::KernelRequest> request(const Graph &graph, NodeId id) {
@@ -114,7 +83,7 @@ private:
     if (floats <= scratch_floats_)
       return;
     for (size_t w = 0; w < scratch_.size(); ++w) {
-      scratch_[w].reset(allocate_aligned(floats));
+      scratch_[w].reset(allocate_host(floats));
       scratch_ptrs_[w] = scratch_[w].get();
     }
     scratch_floats_ = floats;

@@ -1,14 +1,12 @@
-// The reference device "cpu-ref": host memory, and for each node a Kernel
-// that calls the op's reference kernel with the node's attributes and shapes
-// captured at compile time. Everything runs synchronously on the calling
+// The reference device "cpu-ref": host memory (host_device.h), and for each
+// node a Kernel that calls the op's reference kernel with the node's
+// attributes and shapes captured at compile time. Everything runs synchronously on the calling
 // thread.
 
-#include <algorithm>
 #include <cassert>
-#include <new>
 
 #include "ir/reference/reference.h"
-#include "runtime/device.h"
+#include "runtime/host_device.h"
 
 namespace anet {
 namespace {
@@ -36,7 +34,7 @@ private:
   OutViews out_; ///< likewise
 };
 
-class ReferenceDevice final : public Device {
+class ReferenceDevice final : public HostDevice {
 public:
   std::string name() const override { return "cpu-ref"; }
 
@@ -51,32 +49,6 @@ public:
     return std::unique_ptr<Kernel>(
         std::make_unique<ReferenceKernel>(ref_kernel(node.op), node.attrs, in, out));
   }
-
-  Expected<Buffer> allocate(int64_t numel) override {
-    assert(numel >= 0);
-    float *data = new (std::nothrow) float[static_cast<size_t>(numel)];
-    if (!data)
-      return make_error(ExitCode::Runtime, "cpu-ref: out of host memory allocating ", numel,
-                        " floats");
-    return Buffer(*this, data, numel);
-  }
-
-  Status copy_in(const Buffer &dst, std::span<const float> src) override {
-    assert(static_cast<int64_t>(src.size()) == dst.numel() && "copy_in size mismatch");
-    std::copy(src.begin(), src.end(), dst.data());
-    return {};
-  }
-
-  Status copy_out(const Buffer &src, std::span<float> dst) override {
-    assert(static_cast<int64_t>(dst.size()) == src.numel() && "copy_out size mismatch");
-    std::copy_n(src.data(), src.numel(), dst.begin());
-    return {};
-  }
-
-  Status synchronize() override { return {}; }
-
-protected:
-  void release(float *data, int64_t) noexcept override { delete[] data; }
 };
 
 } // namespace

@@ -150,7 +150,9 @@ std::string Jit::translation_unit(const std::string &body, const std::string &sy
 struct Jit::Impl {
   JitOptions options;
   std::vector<std::string> cc1;
-  std::string key_prefix; // compiler, options and kernel library: hashed into every key
+  /// SHA-256 (hex) of the compiler version, options and kernel library,
+  /// hashed once and then into every key.
+  std::string key_prefix;
   std::unique_ptr<llvm::orc::LLJIT> lljit;
 
   mutable std::mutex mutex;                               // guards everything below and lljit
@@ -319,11 +321,12 @@ Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
   impl->options = std::move(options);
   impl->cc1 = compiler_options();
 
-  impl->key_prefix = "anet-cpu-kernel-abi-1\n" CLANG_VERSION_STRING "\n";
+  std::string prefix = "anet-cpu-kernel-abi-1\n" CLANG_VERSION_STRING "\n";
   for (const std::string &a : impl->cc1)
-    impl->key_prefix += a + '\n';
+    prefix += a + '\n';
   for (const LibraryFile &f : kernel_library())
-    impl->key_prefix += std::string(f.path) + '\n' + f.text + '\n';
+    prefix += std::string(f.path) + '\n' + f.text + '\n';
+  impl->key_prefix = hex(sha256(prefix));
 
   auto lljit = llvm::orc::LLJITBuilder().create();
   if (!lljit)
