@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "ir/program_names.h"
 #include "passes/pass.h"
 
 namespace anet {
@@ -40,12 +41,6 @@ std::unique_ptr<Pass> make_autodiff_pass();
 /// (momentum buffers as zero-initialised state, the learning rate as the
 /// input `lr`), and BatchNormTrain's running statistics written back.
 std::unique_ptr<Pass> make_optimizer_pass();
-
-/// The names training programs use.
-inline constexpr const char *kLossName = "loss";
-inline constexpr const char *kLabelsName = "labels";
-inline constexpr const char *kLearningRateName = "lr";
-inline constexpr const char *kStepName = "step";
 
 /// Appends the backward graph of the scalar `loss` to `g` and returns each
 /// param's gradient value (named "grad/<param>"); params the loss does not

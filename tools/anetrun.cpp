@@ -24,6 +24,7 @@
 #include "frontend/onnx_export.h"
 #include "ir/cost.h"
 #include "ir/plan.h"
+#include "ir/program_names.h"
 #include "runtime/data/augment.h"
 #include "runtime/data/loader.h"
 #include "runtime/device.h"
@@ -337,7 +338,9 @@ std::vector<Tensor> bench_inputs(const Graph &g) {
     Tensor t(g.type(v));
     const std::string &name = g.value(v).name;
     for (float &x : t.data)
-      x = name == "labels" || name == "step" ? 0.f : name == "lr" ? 1e-6f : uniform(rng);
+      x = name == kLabelsName || name == kStepName ? 0.f
+          : name == kLearningRateName              ? 1e-6f
+                                                   : uniform(rng);
     inputs.push_back(std::move(t));
   }
   return inputs;

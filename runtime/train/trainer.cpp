@@ -21,6 +21,7 @@
 
 #include "ir/checksum.h"
 #include "ir/printer.h"
+#include "ir/program_names.h"
 #include "runtime/data/loader.h"
 #include "runtime/device.h"
 #include "runtime/executor.h"
@@ -85,11 +86,11 @@ Expected<TrainInputs> train_inputs(const Graph &g, const std::string &plan) {
   TrainInputs r;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     const Value &v = g.value(g.inputs[i]);
-    int *slot = v.name == "labels"   ? &r.labels
-                : v.name == "lr"     ? &r.lr
-                : v.name == "step"   ? &r.step
-                : v.type.rank() == 4 ? &r.data
-                                     : nullptr;
+    int *slot = v.name == kLabelsName         ? &r.labels
+                : v.name == kLearningRateName ? &r.lr
+                : v.name == kStepName         ? &r.step
+                : v.type.rank() == 4          ? &r.data
+                                              : nullptr;
     if (!slot || *slot >= 0)
       return make_error(ExitCode::IncompatiblePlan, plan, ": train_step input '", v.name, "' ",
                         to_string(v.type), " is not one the trainer feeds");
