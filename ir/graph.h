@@ -45,6 +45,11 @@ struct Node {
   int device = 0; ///< logical device id, set by partitioning
 };
 
+/// "node 'conv1' (Conv)": how errors and reports name a node.
+inline std::string node_label(const Node &node) {
+  return "node '" + node.name + "' (" + std::string(op_name(node.op)) + ")";
+}
+
 /// Parameter data by name: shared by all programs of a plan.
 using WeightStore = std::map<std::string, std::vector<float>>;
 

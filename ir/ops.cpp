@@ -31,25 +31,25 @@ std::optional<OpKind> op_from_name(std::string_view name) {
 Expected<std::vector<TensorType>> infer_shapes(const Node &node,
                                                const std::vector<TensorType> &inputs) {
   const OpInfo &info = op_info(node.op);
-  auto context = [&] { return "node '" + node.name + "' (" + std::string(info.name) + ")"; };
   auto n_in = static_cast<int>(inputs.size());
   if (n_in < info.min_inputs || n_in > info.max_inputs)
     return make_error(
-        ExitCode::InvalidModel, context(), ": has ", n_in, " inputs, expected ", info.min_inputs,
+        ExitCode::InvalidModel, node_label(node), ": has ", n_in, " inputs, expected ",
+        info.min_inputs,
         info.min_inputs == info.max_inputs ? "" : " to " + std::to_string(info.max_inputs));
   auto n_out = static_cast<int>(node.outputs.size());
   bool outputs_ok = node.op == OpKind::Split ? n_out >= 1 && n_out <= info.num_outputs
                                              : n_out == info.num_outputs;
   if (!outputs_ok)
-    return make_error(ExitCode::InvalidModel, context(), ": has ", n_out, " outputs, expected ",
-                      info.num_outputs);
+    return make_error(ExitCode::InvalidModel, node_label(node), ": has ", n_out,
+                      " outputs, expected ", info.num_outputs);
   for (const TensorType &t : inputs)
     if (checked_numel(t.shape) < 0)
-      return make_error(ExitCode::InvalidModel, context(), ": input shape ", shape_string(t.shape),
-                        " is negative or too large");
+      return make_error(ExitCode::InvalidModel, node_label(node), ": input shape ",
+                        shape_string(t.shape), " is negative or too large");
   auto result = info.shape(node, inputs);
   if (!result)
-    return with_context(std::move(result).take_error(), context());
+    return with_context(std::move(result).take_error(), node_label(node));
   return result;
 }
 

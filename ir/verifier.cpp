@@ -108,7 +108,7 @@ Status verify(const Graph &g) {
       return fail("graph input #", id, " is not a value of kind input");
 
   for (const Node &node : g.nodes) {
-    std::string where = "node '" + node.name + "' (" + std::string(op_name(node.op)) + ")";
+    std::string where = node_label(node);
     std::vector<TensorType> in_types;
     for (ValueId v : node.inputs) {
       if (v < 0 || v >= n_values)

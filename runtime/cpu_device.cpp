@@ -74,8 +74,7 @@ private:
   static Expected<cpu::KernelRequest> request(const Graph &graph, NodeId id) {
     const Node &node = graph.nodes[static_cast<size_t>(id)];
     ANET_ASSIGN_OR_RETURN(std::string body, cpu::emit_kernel(graph, id));
-    return cpu::KernelRequest{std::move(body),
-                              "node '" + node.name + "' (" + std::string(op_name(node.op)) + ")"};
+    return cpu::KernelRequest{std::move(body), node_label(node)};
   }
 
   void reserve_scratch(long floats) {

@@ -184,7 +184,7 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
     Lane &lane = ex.lanes_[static_cast<size_t>(node.device)];
     Step step;
     step.node = id;
-    step.where = "node '" + node.name + "' (" + std::string(op_name(node.op)) + ")";
+    step.where = node_label(node);
     auto kernel = lane.device->compile(program, id);
     if (!kernel)
       return with_context(std::move(kernel).take_error(), "device '" + lane.device->name() + "'");

@@ -270,8 +270,7 @@ Status embed_cpu_kernels(Plan &plan) {
     for (NodeId id = 0; id < static_cast<NodeId>(program.nodes.size()); ++id) {
       const Node &node = program.nodes[static_cast<size_t>(id)];
       ANET_ASSIGN_OR_RETURN(std::string body, cpu::emit_kernel(program, id));
-      requests.push_back({std::move(body), "program '" + name + "': node '" + node.name + "' (" +
-                                               std::string(op_name(node.op)) + ")"});
+      requests.push_back({std::move(body), "program '" + name + "': " + node_label(node)});
     }
   ANET_RETURN_IF_ERR(jit->load(requests));
   plan.kernel_objects = jit->objects();

@@ -61,8 +61,9 @@ void expect_same(const Checkpoint &a, const Checkpoint &b) {
     auto it = b.weights.find(name);
     ASSERT_NE(it, b.weights.end()) << name;
     ASSERT_EQ(values.size(), it->second.size()) << name;
-    if (!values.empty()) // memcmp must not see an empty vector's null data
+    if (!values.empty()) { // memcmp must not see an empty vector's null data
       EXPECT_EQ(0, std::memcmp(values.data(), it->second.data(), values.size() * 4)) << name;
+    }
   }
 }
 
@@ -135,8 +136,9 @@ TEST(Checkpoint, FollowsTheDocumentedLayout) {
     EXPECT_EQ(offset % 64, 0u) << t;
     const std::vector<float> &want = sample.weights.at(t["name"]);
     ASSERT_EQ(count, want.size());
-    if (count > 0) // memcmp must not see an empty vector's null data
+    if (count > 0) { // memcmp must not see an empty vector's null data
       EXPECT_EQ(0, std::memcmp(pieces->data.data() + offset, want.data(), count * 4)) << t;
+    }
   }
 }
 
