@@ -423,12 +423,12 @@ KernelObjects Jit::objects() const {
 }
 
 std::string Jit::target() const {
+  const auto host = llvm::sys::getHostCPUFeatures();
   std::string features;
   for (const char *f : {"avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512vnni",
                         "avx512bf16", "amx-tile", "amx-bf16"})
-    for (const auto &feature : llvm::sys::getHostCPUFeatures())
-      if (feature.second && feature.first() == f)
-        features += std::string(" +") + f;
+    if (host.lookup(f))
+      features += std::string(" +") + f;
   return std::string(llvm::sys::getHostCPUName()) + features + ", clang " CLANG_VERSION_STRING;
 }
 
