@@ -43,6 +43,7 @@ struct FamilySpec {
   int64_t image;    ///< input height and width
   std::array<ConvLayer, 5> convs;
   std::array<int64_t, 2> hidden; ///< widths of fc6 and fc7
+  float hidden_bias;             ///< initial bias of fc6 and fc7
   int64_t classes;               ///< default width of fc8
   /// false: the paper's N(0, 0.01^2) for every weight. true: He-scaled
   /// N(0, 2 / fan_in) for the layers followed by a ReLU (conv1-fc7), which a
@@ -72,6 +73,7 @@ constexpr FamilySpec kAlexNet{
         {256, 3, 1, 1, 2, 1.f, false, true},  // conv5: 13, pool -> 6
     }},
     {4096, 4096},
+    1.f,
     1000,
     false,
 };
@@ -83,18 +85,23 @@ constexpr FamilySpec kAlexNet{
 constexpr FamilySpec kAlexNetMini{
     "alexnet-mini",
     "AlexNet's topology sized for 28x28 single-channel inputs and 10 classes, "
-    "He-scaled initial weights",
+    "He-scaled initial weights, zero biases",
     1,
     28,
     {{
         // kernels, size, stride, pad, group, bias, LRN, pool
         {32, 5, 1, 0, 1, 0.f, true, true},   // conv1: 28 -> 24, pool -> 11
-        {64, 5, 1, 2, 2, 1.f, true, true},   // conv2: 11, pool -> 5
+        {64, 5, 1, 2, 2, 0.f, true, true},   // conv2: 11, pool -> 5
         {96, 3, 1, 1, 1, 0.f, false, false}, // conv3: 5
-        {96, 3, 1, 1, 2, 1.f, false, false}, // conv4: 5
-        {64, 3, 1, 1, 2, 1.f, false, true},  // conv5: 5, pool -> 2
+        {96, 3, 1, 1, 2, 0.f, false, false}, // conv4: 5
+        {64, 3, 1, 1, 2, 0.f, false, true},  // conv5: 5, pool -> 2
     }},
     {256, 256},
+    // Zero, not the paper's 1: with He-scaled weights and [0, 1] pixels a
+    // bias of 1 dwarfs the signal. Measured (PyTorch, same network and
+    // data, one epoch): 82.7 % test accuracy against 75.7 % with the
+    // paper's ones (docs/performance.md).
+    0.f,
     10,
     true,
 };
@@ -169,7 +176,7 @@ onnx::ModelProto build_family(const FamilySpec &spec, const BuildOptions &opts) 
                   .in_features = features,
                   .out_features = spec.hidden[i],
                   .weight_std = weight_std(spec, features),
-                  .bias_value = 1.f});
+                  .bias_value = spec.hidden_bias});
     features = spec.hidden[i];
     x = add_relu(b, "relu" + k, x, "relu" + k);
     // Dropout-13 without its ratio operand: ONNX's default ratio is the

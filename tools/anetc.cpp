@@ -47,6 +47,7 @@ struct CompileArgs {
   int64_t batch = 0;
   int64_t resize = 0;
   std::string mean;
+  float scale = 1.0f;
   std::string labels;
   int devices = 1;
   std::string partition = "model";
@@ -64,6 +65,7 @@ struct CompileArgs {
   CLI::Option *infer_batch_opt = nullptr;
   CLI::Option *resize_opt = nullptr;
   CLI::Option *mean_opt = nullptr;
+  CLI::Option *scale_opt = nullptr;
   CLI::Option *labels_opt = nullptr;
 };
 
@@ -120,9 +122,10 @@ Expected<Preprocess> make_preprocess(const CompileArgs &args, const Graph &g) {
   Preprocess pp;
   const bool image_input = g.inputs.size() == 1 && g.type(g.inputs[0]).rank() == 4;
   if (!image_input) {
-    if (args.resize_opt->count() || args.mean_opt->count())
+    if (args.resize_opt->count() || args.mean_opt->count() || args.scale_opt->count())
       return make_error(ExitCode::Usage, args.model,
-                        ": --resize and --mean need a model with one image input [N,C,H,W]");
+                        ": --resize, --mean and --scale need a model with one image input "
+                        "[N,C,H,W]");
     return pp;
   }
   const Shape &s = g.type(g.inputs[0]).shape;
@@ -139,6 +142,9 @@ Expected<Preprocess> make_preprocess(const CompileArgs &args, const Graph &g) {
   } else if (channels == 3) {
     pp.mean = kImageNetMeanRgb;
   }
+  if (!(args.scale > 0.0f) || !std::isfinite(args.scale))
+    return make_error(ExitCode::Usage, "--scale ", args.scale, " must be a positive finite number");
+  pp.scale = args.scale;
   return pp;
 }
 
@@ -461,6 +467,11 @@ int tool_main(int argc, char **argv) {
                                    "Per-channel mean subtracted from images, e.g. R,G,B "
                                    "[default: 123.68,116.78,103.94 for 3 channels, else none]")
                          ->group("Preprocessing");
+  compile.scale_opt =
+      c->add_option("--scale", compile.scale,
+                    "Factor applied after mean subtraction, e.g. 0.00392157 (1/255) for models "
+                    "initialised for [0, 1] pixels [default: 1, the paper's 0-255 values]")
+          ->group("Preprocessing");
   compile.labels_opt =
       c->add_option("--labels", compile.labels, "Class names, one a line, in class order")
           ->group("Preprocessing");

@@ -176,6 +176,7 @@ TrainingStats stats_of(const Preprocess &pp, int64_t channels) {
   TrainingStats s;
   s.resize = pp.resize;
   s.channels = channels;
+  s.scale = pp.scale;
   const auto side = static_cast<size_t>(pp.resize);
   s.mean_image.assign(side * side * static_cast<size_t>(channels), 0.f);
   for (size_t i = 0; i < side * side; ++i)

@@ -15,12 +15,12 @@ namespace {
 constexpr uint64_t kShuffleStream = 0x5348554646ull; // "SHUFF"
 constexpr uint64_t kSampleStream = 0x53414d50ull;    // "SAMP"
 
-/// Writes HWC `img` into `dst` as CHW.
-void to_chw(const RawImage &img, float *dst) {
+/// Writes HWC `img` into `dst` as CHW, times `scale`.
+void to_chw(const RawImage &img, float scale, float *dst) {
   const int64_t c = img.channels, plane = img.height * img.width;
   for (int64_t p = 0; p < plane; ++p)
     for (int64_t k = 0; k < c; ++k)
-      dst[k * plane + p] = img.pixels[static_cast<size_t>(p * c + k)];
+      dst[k * plane + p] = img.pixels[static_cast<size_t>(p * c + k)] * scale;
 }
 
 /// Rescales and centre-crops to stats.resize and subtracts the mean image.
@@ -47,7 +47,7 @@ void augment_into(const RawImage &raw, const TrainingStats &stats, const LoaderO
   } else {
     out = center_crop(img, opt.crop);
   }
-  to_chw(out, dst);
+  to_chw(out, stats.scale, dst);
 }
 
 } // namespace
@@ -57,7 +57,7 @@ Tensor ten_crop_batch(const RawImage &image, const TrainingStats &stats, int64_t
   const std::vector<RawImage> crops = ten_crop(mean_subtracted(image, stats), crop);
   Tensor t(TensorType{DType::F32, {10, stats.channels, crop, crop}});
   for (size_t k = 0; k < crops.size(); ++k)
-    to_chw(crops[k], &t.data[k * static_cast<size_t>(stats.channels * crop * crop)]);
+    to_chw(crops[k], stats.scale, &t.data[k * static_cast<size_t>(stats.channels * crop * crop)]);
   return t;
 }
 

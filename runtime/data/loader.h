@@ -46,7 +46,8 @@ struct LoaderOptions {
   WarningSink warn; ///< receives skipped-sample warnings (stderr when empty)
 };
 
-/// One batch: f32[B, C, crop, crop] with the mean image subtracted (0-255 scale).
+/// One batch: f32[B, C, crop, crop], the mean image subtracted (0-255 scale)
+/// and the result times stats.scale.
 struct Batch {
   Tensor images;
   std::vector<int> labels;
@@ -67,7 +68,8 @@ Expected<Batch> build_batch(const Dataset &data, const TrainingStats &stats,
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle);
 
 /// The paper's ten-crop test input for one image: rescale_center_crop(
-/// stats.resize), subtract the mean image, then ten_crop(crop) laid out as
+/// stats.resize), subtract the mean image, then ten_crop(crop) times
+/// stats.scale, laid out as
 /// f32[10, C, crop, crop] (four corners, centre, then their mirrors).
 /// Requires crop <= stats.resize and matching channels (asserted).
 Tensor ten_crop_batch(const RawImage &image, const TrainingStats &stats, int64_t crop);

@@ -24,6 +24,9 @@ struct TrainingStats {
   int64_t channels = 0;          ///< 1 (grey) or 3 (RGB)
   std::vector<float> mean_image; ///< resize * resize * channels, HWC, 0-255 scale
   Pca pca;
+  /// Multiplies every value after mean subtraction and lighting: the plan's
+  /// Preprocess::scale, set by its user (never computed or cached here).
+  float scale = 1.0f;
   int64_t images = 0;  ///< images averaged
   int64_t skipped = 0; ///< unreadable or corrupt images left out
 };

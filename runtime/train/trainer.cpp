@@ -229,6 +229,7 @@ Status Run::setup() {
   }
   ANET_ASSIGN_OR_RETURN(
       stats_, load_or_compute_training_stats(*train_data_, plan_.preprocess.resize, cache, warn));
+  stats_.scale = plan_.preprocess.scale;
   DeviceOptions device_options = o_.device_options;
   device_options.kernel_objects = &plan_.kernel_objects;
   ANET_ASSIGN_OR_RETURN(device_, make_device(o_.device, device_options));

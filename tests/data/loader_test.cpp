@@ -106,6 +106,28 @@ TEST(Loader, EvalIsCentreCropMinusMean) {
                       img.at(y + 1, x + 1, 0) - stats->mean_image[(y + 1) * 8 + x + 1]);
 }
 
+TEST(Loader, ScaleMultipliesAfterMeanSubtraction) {
+  testing::ScratchDir dir;
+  const Dataset d = random_idx(dir);
+  auto stats = compute_training_stats(d, 8);
+  ASSERT_TRUE(stats.ok());
+  TrainingStats scaled = *stats;
+  scaled.scale = 1.0f / 255;
+  LoaderOptions o = small_options(1);
+  o.mode = AugmentMode::Eval;
+  o.shuffle = false;
+  auto plain = build_batch(d, *stats, o, epoch_order(d.size(), 0, 0, false), 0, 0);
+  auto times = build_batch(d, scaled, o, epoch_order(d.size(), 0, 0, false), 0, 0);
+  ASSERT_TRUE(plain.ok() && times.ok());
+  for (size_t i = 0; i < plain->images.data.size(); ++i)
+    EXPECT_FLOAT_EQ(times->images.data[i], plain->images.data[i] * (1.0f / 255)) << i;
+  const RawImage img = d.sample(0)->image;
+  const Tensor ten = ten_crop_batch(img, scaled, 6);
+  const Tensor ten_plain = ten_crop_batch(img, *stats, 6);
+  for (size_t i = 0; i < ten.data.size(); ++i)
+    EXPECT_FLOAT_EQ(ten.data[i], ten_plain.data[i] * (1.0f / 255)) << i;
+}
+
 TEST(Loader, TenCropBatchIsCornersCentreAndMirrors) {
   TrainingStats s;
   s.resize = 4;

@@ -260,9 +260,7 @@ TEST(AlexNetMini, InitialisationIsHeScaled) {
   for (const auto &[layer, n] : fan_in)
     expect_normal_weights(m, layer + ".weight", std::sqrt(2.0 / static_cast<double>(n)));
   expect_normal_weights(m, "fc8.weight", 0.01);
-  for (const char *layer : {"conv2", "conv4", "conv5", "fc6", "fc7"})
-    expect_filled(m, std::string(layer) + ".bias", 1.f);
-  for (const char *layer : {"conv1", "conv3", "fc8"})
+  for (const char *layer : {"conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"})
     expect_filled(m, std::string(layer) + ".bias", 0.f);
 }
 

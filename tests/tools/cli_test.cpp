@@ -159,6 +159,10 @@ TEST_F(Cli, PreprocessingFlagsAreChecked) {
   expect_failure(anetc({"compile", model, "-o", out, "--mean", "1,2,3"}), 2, "anetc", "1 channels");
   expect_failure(anetc({"compile", model, "-o", out, "--mean", "grey"}), 2, "anetc",
                  "'grey' is not a finite number");
+  expect_failure(anetc({"compile", model, "-o", out, "--scale", "0"}), 2, "anetc",
+                 "--scale 0 must be a positive finite number");
+  expect_failure(anetc({"compile", model, "-o", out, "--scale", "-0.5"}), 2, "anetc",
+                 "must be a positive finite number");
 }
 
 TEST_F(Cli, VersionNamesEveryComponent) {
@@ -175,8 +179,8 @@ TEST_F(Cli, VersionNamesEveryComponent) {
 TEST_F(Cli, HelpIsGroupedByTopicWithDefaults) {
   RunResult r = anetc({"compile", "--help"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  for (const char *part : {"Output:", "Import:", "Preprocessing:", "--resize", "--mean", "--labels",
-                           "--batch", "123.68,116.78,103.94"})
+  for (const char *part : {"Output:", "Import:", "Preprocessing:", "--resize", "--mean", "--scale",
+                           "--labels", "--batch", "123.68,116.78,103.94"})
     EXPECT_TRUE(contains(r.out, part)) << part << " missing from:\n" << r.out;
   r = anetc({"--help"});
   EXPECT_EQ(r.exit_code, 0);
