@@ -10,8 +10,9 @@
 //   the source; no system header is ever read. Code is generated for the host
 //   CPU with all its features, at -O3. The library is parsed once per process
 //   into a precompiled header that every kernel's compile loads.
-// - Objects are linked by ORC's LLJIT into one JITDylib; the math functions
-//   kernels call (expf, ...) resolve to the host process's libm.
+// - Objects are linked by ORC's LLJIT, each into a JITDylib of its own that
+//   links to the main one: the language's host symbols, then the process's
+//   (the math functions kernels call, expf, ..., resolve to its libm).
 // - The cache key is a SHA-256 over the compiler version, the cc1 options
 //   (which name the CPU and its features), the kernel library and the body.
 //   A cached file holds a magic, the SHA-256 of the object, and the object;
@@ -58,8 +59,7 @@ constexpr std::string_view kObjectMagic = "ANETKOB1";
 constexpr const char *kSourcePath = "/anet/kernel.cpp";
 constexpr const char *kIncludeDir = "/anet/include";
 constexpr const char *kPchPath = "/anet/all.pch";
-constexpr const char *kPchSourcePath = "/anet/all_pch.h"; // what the PCH is built from
-constexpr const char *kPchSource = "#include \"anet/all.h\"\n";
+constexpr const char *kPchSourcePath = "/anet/prelude_pch.h"; // what the PCH is built from
 
 std::string hex(llvm::ArrayRef<uint8_t> bytes) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -76,16 +76,14 @@ std::array<uint8_t, 32> sha256(std::string_view data) {
       llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(data.data()), data.size()));
 }
 
-// The cc1 options every kernel is compiled with, for the host CPU.
-std::vector<std::string> compiler_options() {
+// The cc1 options every kernel is compiled with, for the host CPU, then the
+// language's own.
+std::vector<std::string> compiler_options(const JitLanguage &language) {
   std::vector<std::string> args = {
       "-triple",
       llvm::sys::getProcessTriple(),
       "-target-cpu",
       std::string(llvm::sys::getHostCPUName()),
-      "-O3",
-      "-vectorize-loops",
-      "-vectorize-slp",
       "-ffp-contract=on",
       "-std=c++20",
       "-mrelocation-model",
@@ -106,8 +104,31 @@ std::vector<std::string> compiler_options() {
     args.push_back("-target-feature");
     args.push_back(f);
   }
+  args.insert(args.end(), language.options.begin(), language.options.end());
   return args;
 }
+
+// Resolves, through JitLanguage::resolve, the symbols nothing else defines.
+class ResolveGenerator final : public llvm::orc::DefinitionGenerator {
+public:
+  explicit ResolveGenerator(std::function<const void *(std::string_view)> resolve)
+      : resolve_(std::move(resolve)) {}
+
+  llvm::Error tryToGenerate(llvm::orc::LookupState &, llvm::orc::LookupKind,
+                            llvm::orc::JITDylib &dylib, llvm::orc::JITDylibLookupFlags,
+                            const llvm::orc::SymbolLookupSet &symbols) override {
+    llvm::orc::SymbolMap found;
+    for (const auto &[name, flags] : symbols)
+      if (const void *address = resolve_(std::string_view((*name).data(), (*name).size())))
+        found[name] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
+    if (found.empty())
+      return llvm::Error::success();
+    return dylib.define(llvm::orc::absoluteSymbols(std::move(found)));
+  }
+
+private:
+  std::function<const void *(std::string_view)> resolve_;
+};
 
 // A cached or carried object: magic, SHA-256 of the object, the object.
 std::string seal(const std::string &object) {
@@ -140,6 +161,21 @@ std::string default_kernel_cache_dir() {
   return "";
 }
 
+std::shared_ptr<const JitLanguage> cpu_language() {
+  static const auto language = [] {
+    auto l = std::make_shared<JitLanguage>();
+    l->abi = "anet-cpu-kernel-abi-1";
+    l->library = kernel_library();
+    l->prelude = "anet/all.h";
+    l->options = {"-O3", "-vectorize-loops", "-vectorize-slp"};
+    l->translation_unit = [](const KernelRequest &r, const std::string &symbol) {
+      return Jit::translation_unit(r.body, symbol);
+    };
+    return std::shared_ptr<const JitLanguage>(std::move(l));
+  }();
+  return language;
+}
+
 std::string Jit::translation_unit(const std::string &body, const std::string &symbol) {
   return "// An anet CPU kernel (codegen/cpu/jit.cpp).\n#include \"anet/all.h\"\n\nnamespace {\n" +
          body + (body.ends_with("\n") ? "" : "\n") +
@@ -149,15 +185,17 @@ std::string Jit::translation_unit(const std::string &body, const std::string &sy
 
 struct Jit::Impl {
   JitOptions options;
+  const JitLanguage *language = nullptr; // options.language, never null
+  std::string pch_source;                // includes the language's prelude
   std::vector<std::string> cc1;
   /// SHA-256 (hex) of the compiler version, options and kernel library,
   /// hashed once and then into every key.
   std::string key_prefix;
   std::unique_ptr<llvm::orc::LLJIT> lljit;
 
-  mutable std::mutex mutex;                               // guards everything below and lljit
-  std::map<std::string, const anet_kernel_info *> loaded; // by key
-  KernelObjects objects;                                  // of the loaded kernels, by key
+  mutable std::mutex mutex;                   // guards everything below and lljit
+  std::map<std::string, const void *> loaded; // by key
+  KernelObjects objects;                      // of the loaded kernels, by key
   KernelObjects offered;
   JitStats stats;
 
@@ -166,8 +204,8 @@ struct Jit::Impl {
 
   static std::string symbol_of(const std::string &key) { return "anet_k_" + key.substr(0, 32); }
 
-  std::string key_of(const std::string &body) const {
-    return hex(sha256(key_prefix + '\0' + body));
+  std::string key_of(const KernelRequest &r) const {
+    return hex(sha256(key_prefix + '\0' + r.body + '\0' + r.entry));
   }
 
   std::string cache_path(const std::string &key) const {
@@ -185,8 +223,10 @@ struct Jit::Impl {
     std::string log;
     llvm::raw_string_ostream log_stream(log);
     auto diag_options = llvm::makeIntrusiveRefCnt<clang::DiagnosticOptions>();
+    diag_options->ShowPresumedLoc = true; // honour #line (the emu's kernel.cu lines)
     auto *printer = new clang::TextDiagnosticPrinter(log_stream, diag_options.get());
     auto diags = clang::CompilerInstance::createDiagnostics(diag_options.get(), printer, true);
+    const std::string kind = language->abi;
 
     std::vector<const char *> argv;
     for (const std::string &a : cc1)
@@ -197,20 +237,22 @@ struct Jit::Impl {
     argv.insert(argv.end(), args.begin(), args.end());
     auto invocation = std::make_shared<clang::CompilerInvocation>();
     if (!clang::CompilerInvocation::CreateFromArgs(*invocation, argv, *diags))
-      return make_error(ExitCode::Runtime, what,
-                        ": the CPU kernel compiler refused its options: ", log);
+      return make_error(ExitCode::Runtime, what, ": the kernel compiler refused its options (",
+                        kind, "): ", log);
 
     auto files = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
-    for (const LibraryFile &f : kernel_library())
+    for (const LibraryFile &f : language->library)
       files->addFile(std::string(kIncludeDir) + "/" + f.path, 0,
                      llvm::MemoryBuffer::getMemBuffer(f.text, f.path));
-    files->addFile(kPchSourcePath, 0, llvm::MemoryBuffer::getMemBuffer(kPchSource, kPchSourcePath));
+    files->addFile(kPchSourcePath, 0, llvm::MemoryBuffer::getMemBuffer(pch_source, kPchSourcePath));
     if (path != kPchSourcePath)
       files->addFile(path, 0, llvm::MemoryBuffer::getMemBufferCopy(source, path));
     if (pch)
       files->addFile(kPchPath, 0, llvm::MemoryBuffer::getMemBuffer(*pch, kPchPath, false));
 
     clang::CompilerInstance compiler;
+    if (language->passes && output)
+      invocation->getCodeGenOpts().PassBuilderCallbacks.push_back(language->passes);
     compiler.setInvocation(std::move(invocation));
     compiler.setDiagnostics(diags.get());
     compiler.setVerboseOutputStream(log_stream); // "N errors generated." joins the log
@@ -218,8 +260,8 @@ struct Jit::Impl {
     if (output)
       compiler.setOutputStream(std::make_unique<llvm::raw_svector_ostream>(*output));
     if (!compiler.ExecuteAction(action) || diags->hasErrorOccurred())
-      return make_error(ExitCode::Runtime, what, ": the CPU kernel failed to compile:\n", log,
-                        "\nsource:\n", source);
+      return make_error(ExitCode::Runtime, what, ": the kernel failed to compile (", kind, "):\n",
+                        log, "\nsource:\n", source);
     return log;
   }
 
@@ -242,7 +284,7 @@ struct Jit::Impl {
       }
       ::close(fd);
       clang::GeneratePCHAction action;
-      auto done = run_clang(kPchSourcePath, kPchSource,
+      auto done = run_clang(kPchSourcePath, pch_source,
                             {"-emit-pch", "-x", "c++-header", kPchSourcePath, "-o", path.c_str()},
                             nullptr, action, nullptr, "the kernel library");
       if (!done)
@@ -268,17 +310,28 @@ struct Jit::Impl {
   }
 
   // Adds an object to the JIT and finds its kernel_info. Caller holds mutex.
-  Expected<const anet_kernel_info *> link(const std::string &key, const std::string &object,
-                                          const std::string &where) {
-    auto buffer = llvm::MemoryBuffer::getMemBufferCopy(object, symbol_of(key));
-    if (llvm::Error e = lljit->addObjectFile(std::move(buffer)))
+  Expected<const void *> link(const std::string &key, const std::string &object,
+                              const std::string &where) {
+    // Each object gets its own JITDylib, which links to the main one (host
+    // symbols): kernels may then define the same names (a CUDA source's
+    // __global__ functions) without clashing.
+    auto dylib = lljit->createJITDylib(symbol_of(key));
+    if (!dylib)
       return make_error(ExitCode::Runtime, where,
-                        ": the CPU kernel failed to load: ", llvm_message(std::move(e)));
-    auto address = lljit->lookup(symbol_of(key));
+                        ": the kernel failed to load: ", llvm_message(dylib.takeError()));
+    // Only the main one: LLJIT's default order would put the process's
+    // symbols first, before the language's host symbols that replace some.
+    dylib->setLinkOrder(
+        {{&lljit->getMainJITDylib(), llvm::orc::JITDylibLookupFlags::MatchExportedSymbolsOnly}});
+    auto buffer = llvm::MemoryBuffer::getMemBufferCopy(object, symbol_of(key));
+    if (llvm::Error e = lljit->addObjectFile(*dylib, std::move(buffer)))
+      return make_error(ExitCode::Runtime, where,
+                        ": the kernel failed to load: ", llvm_message(std::move(e)));
+    auto address = lljit->lookup(*dylib, symbol_of(key));
     if (!address)
       return make_error(ExitCode::Runtime, where,
-                        ": the CPU kernel failed to link: ", llvm_message(address.takeError()));
-    const auto *info = address->toPtr<const anet_kernel_info *>();
+                        ": the kernel failed to link: ", llvm_message(address.takeError()));
+    const auto *info = address->toPtr<const void *>();
     loaded[key] = info;
     objects[key] = object;
     return info;
@@ -318,13 +371,17 @@ Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
   auto impl = std::make_unique<Impl>();
   if (options.parallel <= 0)
     options.parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (!options.language)
+    options.language = cpu_language();
   impl->options = std::move(options);
-  impl->cc1 = compiler_options();
+  impl->language = impl->options.language.get();
+  impl->pch_source = "#include \"" + impl->language->prelude + "\"\n";
+  impl->cc1 = compiler_options(*impl->language);
 
-  std::string prefix = "anet-cpu-kernel-abi-1\n" CLANG_VERSION_STRING "\n";
+  std::string prefix = impl->language->abi + "\n" CLANG_VERSION_STRING "\n";
   for (const std::string &a : impl->cc1)
     prefix += a + '\n';
-  for (const LibraryFile &f : kernel_library())
+  for (const LibraryFile &f : impl->language->library)
     prefix += std::string(f.path) + '\n' + f.text + '\n';
   impl->key_prefix = hex(sha256(prefix));
 
@@ -338,16 +395,36 @@ Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
   if (!process)
     return make_error(ExitCode::Runtime, "cpu: cannot resolve the host's symbols for the JIT: ",
                       llvm_message(process.takeError()));
-  impl->lljit->getMainJITDylib().addGenerator(std::move(*process));
+  llvm::orc::JITDylib &dylib = impl->lljit->getMainJITDylib();
+  if (!impl->language->host_symbols.empty()) {
+    llvm::orc::SymbolMap host;
+    for (const auto &[name, address] : impl->language->host_symbols)
+      host[impl->lljit->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                                  llvm::JITSymbolFlags::Exported};
+    if (llvm::Error e = dylib.define(llvm::orc::absoluteSymbols(std::move(host))))
+      return make_error(ExitCode::Runtime, "cpu: cannot define the kernels' host symbols: ",
+                        llvm_message(std::move(e)));
+  }
+  dylib.addGenerator(std::move(*process));
+  if (impl->language->resolve)
+    dylib.addGenerator(std::make_unique<ResolveGenerator>(impl->language->resolve));
   return std::unique_ptr<Jit>(new Jit(std::move(impl)));
 }
 
 Expected<std::vector<const anet_kernel_info *>> Jit::load(std::span<const KernelRequest> requests) {
+  ANET_ASSIGN_OR_RETURN(std::vector<const void *> symbols, load_symbols(requests));
+  std::vector<const anet_kernel_info *> infos;
+  for (const void *symbol : symbols)
+    infos.push_back(static_cast<const anet_kernel_info *>(symbol));
+  return infos;
+}
+
+Expected<std::vector<const void *>> Jit::load_symbols(std::span<const KernelRequest> requests) {
   Impl &im = *impl_;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> keys;
   for (const KernelRequest &r : requests)
-    keys.push_back(im.key_of(r.body));
+    keys.push_back(im.key_of(r));
 
   // 1. What is missing: loaded kernels and cached objects need no compiler.
   struct Job {
@@ -372,7 +449,7 @@ Expected<std::vector<const anet_kernel_info *>> Jit::load(std::span<const Kernel
           continue;
         }
         return make_error(ExitCode::Runtime, requests[i].where,
-                          ": a cached CPU kernel failed to load; remove ", im.cache_path(key));
+                          ": a cached kernel failed to load; remove ", im.cache_path(key));
       }
       jobs.push_back(Job{key, i});
     }
@@ -383,7 +460,8 @@ Expected<std::vector<const anet_kernel_info *>> Jit::load(std::span<const Kernel
   auto worker = [&] {
     for (size_t j; (j = next++) < jobs.size();) {
       const KernelRequest &r = requests[jobs[j].request];
-      jobs[j].object = im.compile(translation_unit(r.body, Impl::symbol_of(jobs[j].key)), r.where);
+      jobs[j].object =
+          im.compile(im.language->translation_unit(r, Impl::symbol_of(jobs[j].key)), r.where);
     }
   };
   std::vector<std::thread> threads;
@@ -403,7 +481,7 @@ Expected<std::vector<const anet_kernel_info *>> Jit::load(std::span<const Kernel
     im.store(job.key, *job.object);
     ++im.stats.compiled;
   }
-  std::vector<const anet_kernel_info *> infos;
+  std::vector<const void *> infos;
   for (const std::string &key : keys)
     infos.push_back(im.loaded.at(key));
   im.stats.compile_seconds +=

@@ -6,14 +6,20 @@
 /// kernel library, the compiler options, the CPU and its features, and the
 /// compiler's version. A second run of the same plan compiles nothing.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "codegen/cpu/kernel_library.h"
 #include "codegen/cpu/kernels/abi.h"
 #include "ir/error.h"
+
+namespace llvm {
+class PassBuilder;
+}
 
 namespace anet::cpu {
 
@@ -21,19 +27,51 @@ namespace anet::cpu {
 /// $XDG_CACHE_HOME/anet/kernels, else $HOME/.cache/anet/kernels.
 std::string default_kernel_cache_dir();
 
+/// A kernel to compile: the body emit_kernel wrote, and what it is for
+/// (node and op), which errors name.
+struct KernelRequest {
+  std::string body;
+  std::string where;
+  /// The function to export, for languages whose bodies hold several (the
+  /// emu's CUDA sources); empty for the CPU library's kernels.
+  std::string entry = {};
+};
+
+/// What a JIT compiles: a header library every kernel includes, how a
+/// request becomes a translation unit, and what the kernels link to. The
+/// CPU kernels' language is the default; the emu device (runtime/emu)
+/// brings the CUDA emulation's.
+struct JitLanguage {
+  /// First line of every cache key: names the language and the version of
+  /// its ABI and of whatever `passes` does to the code.
+  std::string abi;
+  std::span<const LibraryFile> library; ///< headers, included as "anet/<name>"
+  std::string prelude;                  ///< the header every kernel includes, precompiled once
+  std::vector<std::string> options;     ///< cc1 options after the common ones (a later -O wins)
+  /// The translation unit of `request`, exporting its kernel under `symbol`.
+  std::function<std::string(const KernelRequest &request, const std::string &symbol)>
+      translation_unit;
+  /// Host functions and data the kernels call, by symbol name; they win
+  /// over the process's own symbols.
+  std::map<std::string, const void *> host_symbols;
+  /// Resolves a symbol that is defined nowhere else (nullptr: leave it
+  /// undefined, which fails the link).
+  std::function<const void *(std::string_view name)> resolve;
+  /// Adds passes to Clang's optimisation pipeline (e.g. instrumentation).
+  std::function<void(llvm::PassBuilder &)> passes;
+};
+
+/// The CPU kernel library's language (codegen/cpu/kernels, anet_kernel_info).
+std::shared_ptr<const JitLanguage> cpu_language();
+
 /// How the JIT compiles and caches.
 struct JitOptions {
   /// Folder for cached objects; empty: no disk cache.
   std::string cache_dir = default_kernel_cache_dir();
   /// Kernels compiled at once on separate threads (0: one per core).
   int parallel = 0;
-};
-
-/// A kernel to compile: the body emit_kernel wrote, and what it is for
-/// (node and op), which errors name.
-struct KernelRequest {
-  std::string body;
-  std::string where;
+  /// What it compiles (nullptr: cpu_language()).
+  std::shared_ptr<const JitLanguage> language = nullptr;
 };
 
 /// Counters of what the JIT has done since it was created.
@@ -65,6 +103,8 @@ public:
   /// failure is an ExitCode::Runtime error naming the request's `where`,
   /// with the compiler's diagnostics.
   Expected<std::vector<const anet_kernel_info *>> load(std::span<const KernelRequest> requests);
+  /// As load, for any language: the address of each kernel's exported symbol.
+  Expected<std::vector<const void *>> load_symbols(std::span<const KernelRequest> requests);
 
   /// Offers precompiled objects (from a plan): those whose key matches a
   /// request of this CPU and compiler are used instead of compiling.
@@ -78,8 +118,8 @@ public:
   std::string target() const;
   JitStats stats() const;
 
-  /// The full translation unit Clang compiles for `body`, exporting the
-  /// kernel under `symbol` (for inspection and golden tests).
+  /// The full translation unit Clang compiles for a CPU kernel `body`,
+  /// exporting the kernel under `symbol` (for inspection and golden tests).
   static std::string translation_unit(const std::string &body, const std::string &symbol);
 
 private:

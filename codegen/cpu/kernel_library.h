@@ -16,4 +16,8 @@ struct LibraryFile {
 /// Every file of the kernel library.
 std::span<const LibraryFile> kernel_library();
 
+/// Every file the emu device's kernels see: the CUDA emulation header
+/// (codegen/emu/kernels) and the CUDA kernel library (codegen/cuda/kernels).
+std::span<const LibraryFile> emu_library();
+
 } // namespace anet::cpu
