@@ -11,6 +11,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler
   llvm-19-dev libclang-cpp19-dev libclang-19-dev clang-19 libclang-rt-19-dev
+  libboost-context-dev # the emu device's fibers
   libgtest-dev libgmock-dev libbenchmark-dev
   libturbojpeg0-dev libpng-dev libcli11-dev nlohmann-json3-dev
   graphviz dataset-fashion-mnist
