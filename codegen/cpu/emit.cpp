@@ -52,20 +52,21 @@ template <class T, class Format> std::string list_of(std::span<const T> v, Forma
 } // namespace
 
 KernelSourceBuilder &KernelSourceBuilder::array(std::string_view name, std::span<const int64_t> v) {
-  fields_ += "  static constexpr long " + std::string(name) +
-             "[] = " + list_of(v, [](int64_t x) { return std::to_string(x); }) + ";\n";
+  fields_ += "  static constexpr anet_array<long, " +
+             std::to_string(std::max<size_t>(v.size(), 1)) + "> " + std::string(name) + " = {" +
+             list_of(v, [](int64_t x) { return std::to_string(x); }) + "};\n";
   return constant(std::string(name) + "_size", static_cast<int64_t>(v.size()));
 }
 
 KernelSourceBuilder &KernelSourceBuilder::array(std::string_view name, std::span<const float> v) {
-  fields_ +=
-      "  static constexpr float " + std::string(name) + "[] = " + list_of(v, float_literal) + ";\n";
+  fields_ += "  static constexpr anet_array<float, " +
+             std::to_string(std::max<size_t>(v.size(), 1)) + "> " + std::string(name) + " = {" +
+             list_of(v, float_literal) + "};\n";
   return constant(std::string(name) + "_size", static_cast<int64_t>(v.size()));
 }
 
 std::string KernelSourceBuilder::finish(std::string_view kernel_template) const {
-  return "struct P {\n" + fields_ +
-         "};\nconstexpr anet_kernel_info kernel = ak::" + std::string(kernel_template) + "<P>();\n";
+  return "struct P {\n" + fields_ + "};\nANET_KERNEL(" + std::string(kernel_template) + ")\n";
 }
 
 void add_activation(KernelSourceBuilder &b, const std::optional<Activation> &act) {

@@ -3,18 +3,21 @@
 /// strides and constants baked in, for the host JIT (codegen/cpu/jit.h).
 ///
 /// A kernel's source is a parameter struct `P` of compile-time constants and
-/// one line that instantiates the op's kernel template of codegen/cpu/kernels/
-/// with it:
+/// one line that instantiates the op's kernel template with it:
 ///
 ///   struct P {
 ///     static constexpr long n = 128, c = 3, h = 227, w = 227;
 ///     ...
 ///   };
-///   constexpr anet_kernel_info kernel = ak::conv<P>();
+///   ANET_KERNEL(conv)
 ///
-/// The JIT wraps each body in a namespace of its own and exports `kernel`
-/// under a symbol derived from the hash of the body, so two nodes with equal
-/// shapes and attributes share one compiled kernel.
+/// The source names no target: each kernel library defines ANET_KERNEL. The
+/// CPU's (codegen/cpu/kernels/all.h) makes `constexpr anet_kernel_info
+/// kernel = ak::conv<P>();`, which the JIT wraps in a namespace of its own and
+/// exports under a symbol derived from the hash of the body, so two nodes with
+/// equal shapes and attributes share one compiled kernel. The CUDA library
+/// (codegen/cuda/kernels/all.h) makes the __global__ function of the same
+/// template there (codegen/cuda/emit.h).
 
 #include <cstdint>
 #include <optional>
@@ -47,13 +50,15 @@ public:
   KernelSourceBuilder &flag(std::string_view name, bool v);
   /// `static constexpr float name = v;` written exactly (hex float).
   KernelSourceBuilder &constant(std::string_view name, float v);
-  /// `static constexpr long name[] = {...};` (at least one element: an
-  /// empty list is written as {0} with a `name_size` of 0).
+  /// `static constexpr anet_array<long, N> name = {{...}};` and `name_size`
+  /// (at least one element: an empty list is written as {0} with a
+  /// `name_size` of 0). anet_array (each kernel library's base.h) is a plain
+  /// array with a constexpr operator[]: CUDA device code cannot index a
+  /// static constexpr array member, but can a local constexpr copy of one.
   KernelSourceBuilder &array(std::string_view name, std::span<const int64_t> v);
-  /// `static constexpr float name[] = {...};` likewise.
+  /// `static constexpr anet_array<float, N> name = {{...}};` likewise.
   KernelSourceBuilder &array(std::string_view name, std::span<const float> v);
-  /// The finished body: struct P, then `constexpr anet_kernel_info kernel =
-  /// ak::<kernel_template><P>();`.
+  /// The finished body: struct P, then `ANET_KERNEL(<kernel_template>)`.
   std::string finish(std::string_view kernel_template) const;
 
 private:

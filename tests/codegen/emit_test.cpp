@@ -28,7 +28,7 @@ TEST(CpuEmit, EveryOpHasAnEmitter) {
     auto body = emit_kernel(g, 0);
     ASSERT_TRUE(body.ok()) << body.error().message;
     EXPECT_EQ(body->rfind("struct P {\n", 0), 0u) << *body;
-    EXPECT_NE(body->find("constexpr anet_kernel_info kernel = ak::"), std::string::npos) << *body;
+    EXPECT_NE(body->find("};\nANET_KERNEL("), std::string::npos) << *body;
   }
 }
 
@@ -56,7 +56,7 @@ TEST(CpuEmit, GoldenBodyOfARelu) {
                    "  static constexpr float act_min = 0x0p+0f;\n"
                    "  static constexpr float act_max = 0x0p+0f;\n"
                    "};\n"
-                   "constexpr anet_kernel_info kernel = ak::eltwise_unary<P>();\n");
+                   "ANET_KERNEL(eltwise_unary)\n");
 }
 
 TEST(CpuEmit, ClipWithCrossedBoundsClampsToTheUpperOne) {

@@ -13,3 +13,7 @@
 #include "anet/pooling.h"
 #include "anet/random.h"
 #include "anet/training.h"
+
+/// What a generated source's last line, ANET_KERNEL(t), means on the CPU:
+/// the kernel_info of template ak::t over the source's parameter struct P.
+#define ANET_KERNEL(t) constexpr anet_kernel_info kernel = ak::t<P>();

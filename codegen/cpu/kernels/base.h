@@ -7,6 +7,13 @@
 
 #include "anet/abi.h"
 
+/// The arrays of a kernel's parameter struct (codegen/cpu/emit.h); host code
+/// uses one as the plain array it holds.
+template <class T, long N> struct anet_array {
+  T v[N];
+  constexpr operator const T *() const { return v; }
+};
+
 namespace ak {
 
 /// 16 floats: one AVX-512 register.
