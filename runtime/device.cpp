@@ -53,6 +53,9 @@ constexpr DeviceFactory kDevices[] = {
     {"cpu", &make_cpu_device},
 #endif
     {"cpu-ref", &reference_device},
+#ifdef ANET_WITH_LLVM
+    {"emu", &make_emu_device},
+#endif
 };
 
 } // namespace

@@ -105,6 +105,9 @@ struct DeviceOptions {
   /// Compiled kernels a plan carries (Plan::kernel_objects), or null; the
   /// cpu device uses those made for this CPU and compiles the others.
   const std::map<std::string, std::string> *kernel_objects = nullptr;
+  /// The emu device's checking mode (runtime/emu/emulator.h): bounds,
+  /// barriers and shared-memory races checked, several times slower.
+  bool emu_checking = false;
 };
 
 /// The reference device "cpu-ref": runs every op with the plain C++
@@ -116,6 +119,11 @@ std::unique_ptr<Device> make_reference_device();
 /// JIT-compiled in process, run on a pool of `options.threads` workers.
 /// Available when anet is built with ANET_WITH_LLVM.
 Expected<std::unique_ptr<Device>> make_cpu_device(const DeviceOptions &options);
+
+/// The emu device "emu": every node's CUDA kernel (codegen/cuda) run on the
+/// host by the CUDA emulator (runtime/emu), for tests and debugging without
+/// a GPU. Available when anet is built with ANET_WITH_LLVM.
+Expected<std::unique_ptr<Device>> make_emu_device(const DeviceOptions &options);
 
 /// The names make_device() accepts, in the order it lists them (the fastest
 /// host device first: the default of the tools).

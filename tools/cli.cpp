@@ -117,8 +117,8 @@ std::string base_name(const std::string &path) {
 
 void add_execution_options(CLI::App *cmd, ExecutionArgs &args) {
   cmd->add_option("--device", args.device,
-                  "Device to run on: cpu (kernels compiled for this CPU) or cpu-ref (the "
-                  "reference kernels)")
+                  "Device to run on: cpu (kernels compiled for this CPU), cpu-ref (the "
+                  "reference kernels) or emu (the CUDA kernels, emulated on the CPU: slow)")
       ->capture_default_str()
       ->check(CLI::IsMember(device_names()))
       ->group("Execution");
@@ -129,6 +129,9 @@ void add_execution_options(CLI::App *cmd, ExecutionArgs &args) {
   cmd->add_option("--kernel-cache", args.options.kernel_cache,
                   "Folder of compiled cpu kernels, or 'none' [default: $ANET_CACHE_DIR, else "
                   "~/.cache/anet/kernels]")
+      ->group("Execution");
+  cmd->add_flag("--emu-check", args.options.emu_checking,
+                "With --device emu: check bounds, barriers and shared-memory races (slower)")
       ->group("Execution");
 }
 

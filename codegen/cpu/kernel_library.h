@@ -20,4 +20,8 @@ std::span<const LibraryFile> kernel_library();
 /// (codegen/emu/kernels) and the CUDA kernel library (codegen/cuda/kernels).
 std::span<const LibraryFile> emu_library();
 
+/// The CUDA kernel library alone (codegen/cuda/kernels and ir/random.h):
+/// NVRTC's headers.
+std::span<const LibraryFile> cuda_library();
+
 } // namespace anet::cpu

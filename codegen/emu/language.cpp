@@ -2,6 +2,13 @@
 
 #include "codegen/emu/language.h"
 
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/DebugInfoMetadata.h>
 #include <llvm/IR/IRBuilder.h>
@@ -86,6 +93,40 @@ struct CheckAccesses : llvm::PassInfoMixin<CheckAccesses> {
   }
 };
 
+// The library the kernels see: the embedded copy, or with
+// $ANET_KERNEL_SOURCE_DIR (an anet source tree) the headers there as they are
+// now, so that a kernel writer's edits take effect without a rebuild.
+std::span<const cpu::LibraryFile> library() {
+  const char *root = std::getenv("ANET_KERNEL_SOURCE_DIR");
+  if (!root || !*root)
+    return cpu::emu_library();
+  static std::mutex mutex;
+  static std::deque<std::string> texts; // owns what the LibraryFiles point at
+  static std::map<std::string, std::vector<cpu::LibraryFile>> loaded;
+  std::lock_guard lock(mutex);
+  auto &files = loaded[root];
+  if (!files.empty())
+    return files;
+  namespace fs = std::filesystem;
+  auto add = [&](const fs::path &path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    texts.push_back("anet/" + path.filename().string());
+    const char *name = texts.back().c_str();
+    texts.push_back(text.str());
+    files.push_back({name, texts.back().c_str()});
+  };
+  for (const char *dir : {"codegen/emu/kernels", "codegen/cuda/kernels"}) {
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(fs::path(root) / dir, ec))
+      if (entry.path().extension() == ".h")
+        add(entry.path());
+  }
+  add(fs::path(root) / "ir" / "random.h");
+  return files;
+}
+
 } // namespace
 
 std::string emu_translation_unit(const cpu::KernelRequest &request, const std::string &symbol) {
@@ -100,7 +141,7 @@ std::string emu_translation_unit(const cpu::KernelRequest &request, const std::s
 std::shared_ptr<const cpu::JitLanguage> emu_language(EmuLanguageOptions options) {
   auto l = std::make_shared<cpu::JitLanguage>();
   l->abi = options.checking ? "anet-emu-abi-1-checked" : "anet-emu-abi-1";
-  l->library = cpu::emu_library();
+  l->library = library();
   l->prelude = "anet/cuda_emu.h";
   // -O1: emulated threads gain little from vectorised code, and compiling
   // is most of a test's time.

@@ -1,7 +1,9 @@
 #pragma once
-// The conformance check of the generated CPU kernels: a node runs as a
-// one-node program on the `cpu` device (JIT-compiled kernels) and on the
-// reference device, and every output element must agree.
+// The conformance check of the generated kernels: a node runs as a one-node
+// program on the device under test and on the reference device, and every
+// output element must agree. The device under test is ANET_TEST_DEVICE:
+// "cpu" (JIT-compiled kernels; codegen_tests) or "emu" (the CUDA kernels,
+// emulated; codegen_emu_tests, the same test files built again).
 //
 // Tolerance: |cpu - ref| <= tol * (1 + |ref|). Kernels that only reorder a
 // float sum (GEMM, convolution, reductions) differ from the reference's
@@ -30,11 +32,15 @@ inline Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.f, float h
   return t;
 }
 
-/// The `cpu` device, created once per test process (its thread pool and JIT
-/// are shared by every test).
+#ifndef ANET_TEST_DEVICE
+#define ANET_TEST_DEVICE "cpu"
+#endif
+
+/// The device under test, created once per test process (its thread pool
+/// and JIT are shared by every test).
 inline Device &cpu_device() {
   static std::unique_ptr<Device> device = [] {
-    auto d = make_device("cpu");
+    auto d = make_device(ANET_TEST_DEVICE);
     if (!d.ok()) {
       ADD_FAILURE() << d.error().message;
       return std::unique_ptr<Device>();
@@ -78,7 +84,8 @@ inline void expect_matches_reference(const Node &node, const std::vector<Tensor>
           std::isnan(w) ? std::isnan(g) : g == w || std::abs(g - w) <= tol * (1 + std::abs(w));
       if (!same && reported++ < 5)
         ADD_FAILURE() << op_name(node.op) << " output " << k << " element " << i << " of "
-                      << shape_string(want[k].type.shape) << ": cpu " << g << ", reference " << w;
+                      << shape_string(want[k].type.shape) << ": " ANET_TEST_DEVICE " " << g
+                      << ", reference " << w;
     }
     EXPECT_EQ(reported, 0) << reported << " elements differ";
   }

@@ -129,7 +129,8 @@ INSTANTIATE_TEST_SUITE_P(
 #ifdef ANET_WITH_LLVM
                       ,
                       Case{"alexnet", 128.f, "cpu"}, Case{"alexnet-torchvision", 2.f, "cpu"},
-                      Case{"alexnet-mini", 2.f, "cpu"}
+                      Case{"alexnet-mini", 2.f, "cpu"}, Case{"alexnet", 128.f, "emu"},
+                      Case{"alexnet-mini", 2.f, "emu"}
 #endif
                       ),
     [](const auto &info) {

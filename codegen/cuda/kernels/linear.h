@@ -1,0 +1,305 @@
+#pragma once
+/// CUDA kernels of the ops that multiply and accumulate: Conv, Gemm, MatMul
+/// and the convolution gradients ConvGradInput and ConvGradWeight, reading
+/// the parameter structs of codegen/cpu/emit_linear.cpp as the CPU
+/// library's linear.h does.
+///
+/// Every op is one or a batch of products C = A B run by the same tiled
+/// GEMM: a block computes a tile of C (64 x 64, or 16 x 256 and the like
+/// for products with few rows or columns) in depth slices of 16. Each slice
+/// of A and B is staged in shared memory, then every thread of a 16 x 16
+/// grid adds it into its micro-tile of registers (rows ty + 16 r, columns
+/// tx + 16 c). Blocks loop block-stride over the tiles, so any grid computes
+/// every tile. The operands are read through functions of (row, depth) and
+/// (depth, column), so the convolutions never form im2col:
+///
+/// - Conv, per group: Y[Mg, N*OH*OW] = W[Mg, Cg*KH*KW] im2col(X); bias and
+///   the fused activation are the epilogue.
+/// - ConvGradInput, per group: dX[Cg, N*H*W] = W^T[Cg, Mg*KH*KW] dY', where
+///   dY'((m, r, s), (n, ih, iw)) is the output that input (ih, iw) meets at
+///   tap (r, s), or zero where none does: each thread owns its inputs, so no
+///   two threads write one element.
+/// - ConvGradWeight, per group: dW[Mg, Cg*KH*KW] = dY[Mg, N*OH*OW]
+///   im2col(X)^T, the sum over images and positions in one depth.
+/// - Gemm: one product, A and B read through their transposes; alpha, beta
+///   and C (broadcast) and the activation are the epilogue.
+/// - MatMul: a batch of row-major products, batch axes broadcast.
+///
+/// Sums run in depth order per element but in fp32 FMA steps, so results
+/// match the reference to rounding (the tests' tolerance), not bit for bit.
+
+#include "anet/activation.h"
+#include "anet/base.h"
+
+namespace ac {
+namespace linear {
+
+/// Depth of one slice of A and B staged in shared memory.
+constexpr long kSlice = 16;
+/// The side of the thread grid that computes a tile: a 16 x 16 grid of
+/// micro-tiles, one per thread when the block has 256 threads.
+constexpr long kSide = 16;
+/// The threads of that grid.
+constexpr long kGridThreads = kSide * kSide;
+
+/// The tile of a product of Rows x Cols outputs: 4096 of them, 64 x 64
+/// unless the product is narrow along one side (16 x 256 for one row).
+template <long Rows, long Cols> struct TileShape {
+  static constexpr long rows = Rows <= 16   ? 16
+                               : Cols <= 16 ? 256
+                               : Rows <= 32 ? 32
+                               : Cols <= 32 ? 128
+                                            : 64;
+  static constexpr long cols = 4096 / rows;
+};
+
+/// Runs f(b, i0, j0) for every tile of `batch` products of rows x cols
+/// outputs, tiles T (TileShape), one block per tile.
+template <class T, class F>
+__device__ __forceinline__ void for_each_tile(long batch, long rows, long cols, F f) {
+  const long row_tiles = ceil_div(rows, T::rows), col_tiles = ceil_div(cols, T::cols);
+  block_stride(batch * row_tiles * col_tiles, [&](long t) {
+    const long j = t % col_tiles, i = t / col_tiles % row_tiles, b = t / col_tiles / row_tiles;
+    f(b, i * T::rows, j * T::cols);
+  });
+}
+
+/// The tile of C = A B at rows [i0, i0 + T::rows) and columns [j0, j0 +
+/// T::cols), clipped to rows x cols, summed over `depth`: out(i, j, sum) for
+/// each element inside. a_at(i, k) and b_at(k, j) read A and B (asked only
+/// inside rows, cols and depth). kARowsFast says A's consecutive rows are
+/// adjacent in memory (else its consecutive depths), kBColsFast the same of
+/// B's columns: the threads staging a slice then read adjacent addresses.
+/// Every thread of the block calls it (it synchronises the block).
+template <class T, bool kARowsFast, bool kBColsFast, class A, class B, class Out>
+__device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long cols, long depth,
+                                              const A &a_at, const B &b_at, const Out &out) {
+  constexpr long tm = T::rows, tn = T::cols, rm = tm / kSide, rn = tn / kSide;
+  // Padded by one column, so that staging along the depth hits distinct banks.
+  __shared__ float as[kSlice][tm + 1];
+  __shared__ float bs[kSlice][tn + 1];
+  const long tid = threadIdx.x, threads = blockDim.x;
+  // A block of fewer than 256 threads takes the thread grid in turns, each
+  // turn restaging every slice.
+  for (long first = 0; first < kGridThreads; first += threads) {
+    const long me = first + tid, ty = me / kSide, tx = me % kSide;
+    const bool computes = me < kGridThreads;
+    float acc[rm][rn];
+#pragma unroll
+    for (long r = 0; r < rm; ++r)
+#pragma unroll
+      for (long c = 0; c < rn; ++c)
+        acc[r][c] = 0.f;
+    for (long k0 = 0; k0 < depth; k0 += kSlice) {
+      for (long e = tid; e < tm * kSlice; e += threads) {
+        const long i = kARowsFast ? e % tm : e / kSlice, k = kARowsFast ? e / tm : e % kSlice;
+        as[k][i] = i0 + i < rows && k0 + k < depth ? a_at(i0 + i, k0 + k) : 0.f;
+      }
+      for (long e = tid; e < tn * kSlice; e += threads) {
+        const long j = kBColsFast ? e % tn : e / kSlice, k = kBColsFast ? e / tn : e % kSlice;
+        bs[k][j] = j0 + j < cols && k0 + k < depth ? b_at(k0 + k, j0 + j) : 0.f;
+      }
+      __syncthreads();
+      if (computes) {
+#pragma unroll
+        for (long k = 0; k < kSlice; ++k) {
+          float a[rm], b[rn];
+#pragma unroll
+          for (long r = 0; r < rm; ++r)
+            a[r] = as[k][ty + kSide * r];
+#pragma unroll
+          for (long c = 0; c < rn; ++c)
+            b[c] = bs[k][tx + kSide * c];
+#pragma unroll
+          for (long r = 0; r < rm; ++r)
+#pragma unroll
+            for (long c = 0; c < rn; ++c)
+              acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
+        }
+      }
+      __syncthreads();
+    }
+    if (computes) {
+#pragma unroll
+      for (long r = 0; r < rm; ++r)
+#pragma unroll
+        for (long c = 0; c < rn; ++c) {
+          const long i = i0 + ty + kSide * r, j = j0 + tx + kSide * c;
+          if (i < rows && j < cols)
+            out(i, j, acc[r][c]);
+        }
+    }
+  }
+}
+
+/// The shapes of a convolution node P (Conv or one of its gradients).
+template <class P> struct ConvDims {
+  static constexpr long cg = P::c / P::group;       ///< input channels per group
+  static constexpr long mg = P::m / P::group;       ///< output channels per group
+  static constexpr long taps = P::kh * P::kw;       ///< taps per input channel
+  static constexpr long depth = cg * taps;          ///< rows of im2col
+  static constexpr long plane = P::h * P::w;        ///< one input channel
+  static constexpr long positions = P::oh * P::ow;  ///< one output channel
+  static constexpr long outputs = P::n * positions; ///< columns of im2col
+  static constexpr long inputs = P::n * plane;      ///< columns of dX per channel
+};
+
+/// im2col(X) at row `tap` (c, r, s) and column `col` (image, oh, ow) of one
+/// group, whose first channel of image 0 is at xg: X[image][c][oh*sh - pt +
+/// r*dh][ow*sw - pl + s*dw], zero in the padding. Needs positions > 0.
+template <class P> __device__ __forceinline__ float im2col_at(const float *xg, long tap, long col) {
+  using D = ConvDims<P>;
+  const long c = tap / D::taps, r = tap % D::taps / P::kw, s = tap % P::kw;
+  const long image = col / D::positions, p = col % D::positions;
+  const long ih = p / P::ow * P::stride_h - P::pad_top + r * P::dilation_h;
+  const long iw = p % P::ow * P::stride_w - P::pad_left + s * P::dilation_w;
+  if (ih < 0 || ih >= P::h || iw < 0 || iw >= P::w)
+    return 0.f;
+  return xg[((image * P::c + c) * P::h + ih) * P::w + iw];
+}
+
+} // namespace linear
+
+/// Conv: X[N,C,H,W], W[M,C/group,KH,KW], optional B[M] -> Y[N,M,OH,OW] =
+/// act(W * X + B), per group an implicit GEMM over im2col(X) with the bias
+/// and activation as its epilogue.
+template <class P> __device__ void conv(const anet_cuda_args &args) {
+  using D = linear::ConvDims<P>;
+  using T = linear::TileShape<D::mg, D::outputs>;
+  if constexpr (D::outputs > 0) {
+    const float *x = args.in[0], *w = args.in[1];
+    const float *bias = P::has_bias ? args.in[2] : nullptr;
+    float *y = args.out[0];
+    linear::for_each_tile<T>(P::group, D::mg, D::outputs, [&](long g, long i0, long j0) {
+      const float *wg = w + g * D::mg * D::depth, *xg = x + g * D::cg * D::plane;
+      linear::multiply_tile<T, false, true>(
+          i0, j0, D::mg, D::outputs, D::depth, [&](long i, long k) { return wg[i * D::depth + k]; },
+          [&](long k, long j) { return linear::im2col_at<P>(xg, k, j); },
+          [&](long i, long j, float sum) {
+            const long m = g * D::mg + i;
+            if constexpr (P::has_bias)
+              sum += bias[m];
+            y[(j / D::positions * P::m + m) * D::positions + j % D::positions] = activate_p<P>(sum);
+          });
+    });
+  }
+}
+
+/// ConvGradInput: dY[N,M,OH,OW], W[M,C/group,KH,KW] -> dX[N,C,H,W], the
+/// gradient of Conv's input: dX[n][c][ih][iw] = sum over the group's maps m
+/// and taps (r, s) of W[m][c][r][s] dY[n][m][oh][ow] where ih = oh*sh - pt +
+/// r*dh and iw = ow*sw - pl + s*dw. Per group an implicit GEMM whose columns
+/// are the inputs; a tap that meets no output reads zero.
+template <class P> __device__ void conv_grad_input(const anet_cuda_args &args) {
+  using D = linear::ConvDims<P>;
+  using T = linear::TileShape<D::cg, D::inputs>;
+  if constexpr (D::inputs > 0) {
+    const float *dy = args.in[0], *w = args.in[1];
+    float *dx = args.out[0];
+    constexpr long depth = D::mg * D::taps;
+    linear::for_each_tile<T>(P::group, D::cg, D::inputs, [&](long g, long i0, long j0) {
+      const float *wg = w + g * D::mg * D::depth;
+      const float *dyg = dy + g * D::mg * D::positions;
+      linear::multiply_tile<T, D::taps == 1, true>(
+          i0, j0, D::cg, D::inputs, depth,
+          [&](long i, long k) { return wg[(k / D::taps * D::cg + i) * D::taps + k % D::taps]; },
+          [&](long k, long j) {
+            const long m = k / D::taps, r = k % D::taps / P::kw, s = k % P::kw;
+            const long image = j / D::plane, ih = j % D::plane / P::w, iw = j % P::w;
+            const long th = ih + P::pad_top - r * P::dilation_h;
+            const long tw = iw + P::pad_left - s * P::dilation_w;
+            if (th < 0 || tw < 0 || th % P::stride_h != 0 || tw % P::stride_w != 0)
+              return 0.f;
+            const long oh = th / P::stride_h, ow = tw / P::stride_w;
+            if (oh >= P::oh || ow >= P::ow)
+              return 0.f;
+            return dyg[((image * P::m + m) * P::oh + oh) * P::ow + ow];
+          },
+          [&](long i, long j, float sum) {
+            dx[(j / D::plane * P::c + g * D::cg + i) * D::plane + j % D::plane] = sum;
+          });
+    });
+  }
+}
+
+/// ConvGradWeight: X[N,C,H,W], dY[N,M,OH,OW] -> dW[M,C/group,KH,KW], the
+/// gradient of Conv's weight: dW[m][c][r][s] = sum over images and output
+/// positions of dY[n][m][oh][ow] im2col(X)[(c, r, s)][(n, oh, ow)]. Per
+/// group an implicit GEMM whose depth is every image's positions; zero
+/// where there are none.
+template <class P> __device__ void conv_grad_weight(const anet_cuda_args &args) {
+  using D = linear::ConvDims<P>;
+  using T = linear::TileShape<D::mg, D::depth>;
+  const float *x = args.in[0], *dy = args.in[1];
+  float *dw = args.out[0];
+  linear::for_each_tile<T>(P::group, D::mg, D::depth, [&](long g, long i0, long j0) {
+    const float *xg = x + g * D::cg * D::plane;
+    const float *dyg = dy + g * D::mg * D::positions;
+    linear::multiply_tile<T, false, false>(
+        i0, j0, D::mg, D::depth, D::outputs,
+        [&](long i, long k) {
+          if constexpr (D::positions > 0)
+            return dyg[(k / D::positions * P::m + i) * D::positions + k % D::positions];
+          else
+            return 0.f;
+        },
+        [&](long k, long j) {
+          if constexpr (D::positions > 0)
+            return linear::im2col_at<P>(xg, j, k);
+          else
+            return 0.f;
+        },
+        [&](long i, long j, float sum) { dw[(g * D::mg + i) * D::depth + j] = sum; });
+  });
+}
+
+/// Gemm: A, B, optional C -> Y[M,N] = act(alpha op(A) op(B) + beta C), op
+/// transposing when P::trans_a / P::trans_b, C read through the broadcast
+/// strides P::c_rs, P::c_cs.
+template <class P> __device__ void gemm(const anet_cuda_args &args) {
+  using T = linear::TileShape<P::m, P::n>;
+  const float *a = args.in[0], *b = args.in[1];
+  const float *c = P::has_c ? args.in[2] : nullptr;
+  float *y = args.out[0];
+  linear::for_each_tile<T>(1, P::m, P::n, [&](long, long i0, long j0) {
+    linear::multiply_tile<T, P::trans_a, !P::trans_b>(
+        i0, j0, P::m, P::n, P::k,
+        [&](long i, long k) { return P::trans_a ? a[k * P::m + i] : a[i * P::k + k]; },
+        [&](long k, long j) { return P::trans_b ? b[j * P::k + k] : b[k * P::n + j]; },
+        [&](long i, long j, float sum) {
+          float v = P::alpha * sum;
+          if constexpr (P::has_c)
+            v += P::beta * c[i * P::c_rs + j * P::c_cs];
+          y[i * P::n + j] = activate_p<P>(v);
+        });
+  });
+}
+
+/// MatMul: A, B -> act(A B) over a batch of row-major products [M,K] x
+/// [K,N] (a 1-D A is one row, a 1-D B one column): product b's operands are
+/// at P::a_batch_stride . index and P::b_batch_stride . index of its
+/// multi-index over P::batch_shape, its output at b*M*N.
+template <class P> __device__ void matmul(const anet_cuda_args &args) {
+  using T = linear::TileShape<P::m, P::n>;
+  constexpr auto shape = P::batch_shape;
+  constexpr auto a_strides = P::a_batch_stride, b_strides = P::b_batch_stride;
+  const float *a = args.in[0], *b = args.in[1];
+  float *y = args.out[0];
+  linear::for_each_tile<T>(P::batch, P::m, P::n, [&](long bi, long i0, long j0) {
+    long a_off = 0, b_off = 0;
+    for (long d = P::batch_shape_size - 1, rest = bi; d >= 0; --d) {
+      const long index = rest % shape[d];
+      rest /= shape[d];
+      a_off += index * a_strides[d];
+      b_off += index * b_strides[d];
+    }
+    const float *ab = a + a_off, *bb = b + b_off;
+    float *yb = y + bi * P::m * P::n;
+    linear::multiply_tile<T, false, true>(
+        i0, j0, P::m, P::n, P::k, [&](long i, long k) { return ab[i * P::k + k]; },
+        [&](long k, long j) { return bb[k * P::n + j]; },
+        [&](long i, long j, float sum) { yb[i * P::n + j] = activate_p<P>(sum); });
+  });
+}
+
+} // namespace ac

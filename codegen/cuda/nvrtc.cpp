@@ -1,0 +1,98 @@
+// NVRTC compilation of generated kernels; see nvrtc.h.
+
+#include "codegen/cuda/nvrtc.h"
+
+#ifdef ANET_WITH_NVRTC
+#include <regex>
+#include <vector>
+
+#include <nvrtc.h>
+
+#include "codegen/cpu/kernel_library.h"
+#endif
+
+namespace anet::cuda {
+
+#ifdef ANET_WITH_NVRTC
+
+namespace {
+
+long number_before(const std::string &log, const char *what) {
+  std::smatch m;
+  if (std::regex_search(log, m, std::regex(std::string("(\\d+) ") + what)))
+    return std::stol(m[1]);
+  return 0;
+}
+
+} // namespace
+
+bool nvrtc_available() { return true; }
+
+std::string nvrtc_version() {
+  int major = 0, minor = 0;
+  if (nvrtcVersion(&major, &minor) != NVRTC_SUCCESS)
+    return "unknown";
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+Expected<CompiledKernel> nvrtc_compile(const std::string &source, const std::string &arch,
+                                       const std::string &where) {
+  std::vector<const char *> names, texts;
+  for (const cpu::LibraryFile &f : cpu::cuda_library()) {
+    names.push_back(f.path);
+    texts.push_back(f.text);
+  }
+  nvrtcProgram program = nullptr;
+  nvrtcResult r = nvrtcCreateProgram(&program, source.c_str(), "kernel.cu",
+                                     static_cast<int>(names.size()), texts.data(), names.data());
+  if (r != NVRTC_SUCCESS)
+    return make_error(ExitCode::Runtime, where,
+                      ": NVRTC cannot create a program: ", nvrtcGetErrorString(r));
+  const std::string arch_option = "--gpu-architecture=" + arch;
+  // Functions without an execution space (ir/random.h, shared with the
+  // host) are device functions.
+  const char *options[] = {arch_option.c_str(), "-std=c++20", "--device-as-default-execution-space",
+                           "--ptxas-options=-v", "-lineinfo"};
+  r = nvrtcCompileProgram(program, static_cast<int>(std::size(options)), options);
+  CompiledKernel k;
+  size_t log_size = 0;
+  nvrtcGetProgramLogSize(program, &log_size);
+  k.log.resize(log_size);
+  if (log_size)
+    nvrtcGetProgramLog(program, k.log.data());
+  while (!k.log.empty() && (k.log.back() == '\0' || k.log.back() == '\n'))
+    k.log.pop_back();
+  if (r != NVRTC_SUCCESS) {
+    nvrtcDestroyProgram(&program);
+    return make_error(ExitCode::Runtime, where, ": the CUDA kernel failed to compile for ", arch,
+                      " (NVRTC ", nvrtc_version(), "):\n", k.log, "\nsource:\n", source);
+  }
+  size_t size = 0;
+  nvrtcGetCUBINSize(program, &size);
+  k.cubin.resize(size);
+  if (size)
+    nvrtcGetCUBIN(program, k.cubin.data());
+  nvrtcDestroyProgram(&program);
+  std::smatch m;
+  if (std::regex_search(k.log, m, std::regex("Used (\\d+) registers")))
+    k.registers = std::stoi(m[1]);
+  k.spill_stores = number_before(k.log, "bytes spill stores");
+  k.spill_loads = number_before(k.log, "bytes spill loads");
+  k.shared_bytes = number_before(k.log, "bytes smem");
+  k.constant_bytes = number_before(k.log, "bytes cmem\\[0\\]");
+  return k;
+}
+
+#else
+
+bool nvrtc_available() { return false; }
+std::string nvrtc_version() { return "none"; }
+Expected<CompiledKernel> nvrtc_compile(const std::string &, const std::string &,
+                                       const std::string &where) {
+  return make_error(ExitCode::Runtime, where,
+                    ": this anet was built without NVRTC (no CUDA toolkit found)");
+}
+
+#endif
+
+} // namespace anet::cuda
