@@ -16,7 +16,9 @@ Expected<KernelSource> emit_kernel(const Graph &graph, NodeId id) {
     for (ValueId v : *values)
       work = std::max(work, graph.type(v).numel());
   KernelSource k;
-  k.source = "// " + node_label(node) + "\n#include \"anet/cuda.h\"\n" + body;
+  // The node is not named in the source: equal nodes (the halves of a
+  // grouped layer) share one source, hence one compiled kernel.
+  k.source = "#include \"anet/cuda.h\"\n" + body;
   // One thread per element of the largest operand, up to 65536 blocks
   // (beyond that the grid-stride loops take over).
   const int64_t blocks = (work + kBlockThreads - 1) / kBlockThreads;

@@ -1,0 +1,123 @@
+// NVRTC on the CUDA kernels, without a GPU: every kernel of AlexNet's and
+// alexnet-mini's training programs (1 and 2 logical devices) and inference
+// programs compiles for sm_90 with no register spills; a compile error
+// shows NVRTC's log with the generated source's line.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include <unistd.h>
+
+#include "codegen/cuda/emit.h"
+#include "codegen/cuda/nvrtc.h"
+#include "frontend/onnx_import.h"
+#include "models/alexnet.h"
+#include "passes/passes.h"
+
+namespace anet {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// The program of `model` at `batch` after the training or inference
+/// pipeline over `devices` logical devices.
+Graph program(const std::string &model, int64_t batch, bool training, int devices) {
+  const fs::path path = fs::temp_directory_path() /
+                        ("anet_nvrtc_" + model + "_" + std::to_string(::getpid()) + ".onnx");
+  models::BuildOptions opts;
+  auto built = models::build_model(model, opts);
+  EXPECT_TRUE(built.ok());
+  EXPECT_TRUE(models::write_model(*built, path.string()).ok());
+  ImportOptions io;
+  io.batch = batch;
+  auto imported = import_onnx_file(path.string(), io);
+  fs::remove(path);
+  EXPECT_TRUE(imported.ok()) << imported.error().message;
+  PassContext ctx;
+  ctx.training = training;
+  ctx.devices = devices;
+  auto done =
+      run_pipeline(imported->graph, training ? training_pipeline() : inference_pipeline(), ctx);
+  EXPECT_TRUE(done.ok()) << done.error().message;
+  return std::move(imported->graph);
+}
+
+TEST(Nvrtc, EveryAlexNetKernelCompilesForSm90WithoutSpills) {
+  if (!cuda::nvrtc_available())
+    GTEST_SKIP() << "built without NVRTC (no CUDA toolkit)";
+  // Distinct sources only: equal layers (the halves of a grouped layer)
+  // share a kernel, as they do in a plan.
+  std::map<std::string, std::string> sources; // source -> node, for messages
+  size_t nodes = 0;
+  for (const char *model : {"alexnet", "alexnet-mini"})
+    for (int devices : {1, 2})
+      for (bool training : {true, false}) {
+        const Graph g = program(model, training ? 128 : 10, training, devices);
+        for (NodeId id = 0; id < static_cast<NodeId>(g.nodes.size()); ++id, ++nodes) {
+          auto k = cuda::emit_kernel(g, id);
+          ASSERT_TRUE(k.ok()) << k.error().message;
+          sources.emplace(k->source,
+                          std::string(model) + ": " + node_label(g.nodes[static_cast<size_t>(id)]));
+        }
+      }
+  std::vector<std::pair<std::string, std::string>> jobs(sources.begin(), sources.end());
+  std::vector<Expected<cuda::CompiledKernel>> results(jobs.size(), cuda::CompiledKernel{});
+  std::atomic<size_t> next{0};
+  const auto start = std::chrono::steady_clock::now();
+  auto worker = [&] {
+    for (size_t i; (i = next++) < jobs.size();)
+      results[i] = cuda::nvrtc_compile(jobs[i].first, "sm_90", jobs[i].second);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < std::max(2u, std::thread::hardware_concurrency()); ++t)
+    threads.emplace_back(worker);
+  worker();
+  for (std::thread &t : threads)
+    t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int max_registers = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().message;
+    const cuda::CompiledKernel &k = *results[i];
+    EXPECT_FALSE(k.cubin.empty()) << jobs[i].second;
+    EXPECT_EQ(k.spill_stores + k.spill_loads, 0) << jobs[i].second << " spills:\n" << k.log;
+    EXPECT_GT(k.registers, 0) << jobs[i].second << ": ptxas reported no registers:\n" << k.log;
+    max_registers = std::max(max_registers, k.registers);
+  }
+  std::printf("NVRTC %s: %zu nodes, %zu distinct kernels compiled for sm_90 in %.1f s; at most "
+              "%d registers, no spills\n",
+              cuda::nvrtc_version().c_str(), nodes, jobs.size(), seconds, max_registers);
+}
+
+TEST(Nvrtc, CompileErrorsShowTheLogAndTheSourceLine) {
+  if (!cuda::nvrtc_available())
+    GTEST_SKIP() << "built without NVRTC (no CUDA toolkit)";
+  auto k = cuda::nvrtc_compile("#include \"anet/cuda.h\"\n\nextern \"C\" __global__ void f() {\n"
+                               "  undefined_name = 1;\n}\n",
+                               "sm_90", "node 'conv1' (Conv)");
+  ASSERT_FALSE(k.ok());
+  EXPECT_EQ(k.error().code, ExitCode::Runtime);
+  const std::string &m = k.error().message;
+  EXPECT_NE(m.find("node 'conv1' (Conv): the CUDA kernel failed to compile for sm_90"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("kernel.cu(4)"), std::string::npos) << m;
+  EXPECT_NE(m.find("undefined_name"), std::string::npos) << m;
+}
+
+TEST(Nvrtc, UnknownArchitectureIsAnError) {
+  if (!cuda::nvrtc_available())
+    GTEST_SKIP() << "built without NVRTC (no CUDA toolkit)";
+  auto k = cuda::nvrtc_compile("extern \"C\" __global__ void f() {}\n", "sm_1", "node 'x' (Relu)");
+  ASSERT_FALSE(k.ok());
+  EXPECT_NE(k.error().message.find("node 'x' (Relu)"), std::string::npos) << k.error().message;
+}
+
+} // namespace
+} // namespace anet
