@@ -530,6 +530,25 @@ TEST_F(Cli, EmbeddedKernelsTravelInThePlan) {
   EXPECT_EQ(nlohmann::json::parse(with.out)["results"],
             nlohmann::json::parse(without.out)["results"]);
 }
+
+TEST_F(Cli, InferOnTheEmuDeviceMatchesTheCpuDevice) {
+  const auto cpu = infer_json({"infer", path("mini.plan"), path("three.npy"), "--json"});
+  for (const char *check : {"", "--emu-check"}) {
+    std::vector<std::string> args = {"infer",  path("mini.plan"), path("three.npy"),
+                                     "--json", "--device",        "emu"};
+    if (*check)
+      args.push_back(check);
+    const auto emu = infer_json(args);
+    ASSERT_EQ(emu["results"].size(), 3u) << check;
+    for (size_t i = 0; i < 3; ++i)
+      for (size_t k = 0; k < 5; ++k) {
+        EXPECT_EQ(cpu["results"][i]["top"][k]["class"], emu["results"][i]["top"][k]["class"]);
+        EXPECT_NEAR(cpu["results"][i]["top"][k]["prob"].get<double>(),
+                    emu["results"][i]["top"][k]["prob"].get<double>(), 1e-5)
+            << check;
+      }
+  }
+}
 #else
 TEST_F(Cli, EmbeddingKernelsNeedsLlvm) {
   expect_failure(
