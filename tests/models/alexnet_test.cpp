@@ -226,9 +226,9 @@ TEST(AlexNetMini, ParameterCount) {
   const onnx::ModelProto m = build_or_fail("alexnet-mini");
   constexpr int64_t expected = conv_params(32, 1, 5) + conv_params(64, 16, 5) +
                                conv_params(96, 64, 3) + conv_params(96, 48, 3) +
-                               conv_params(64, 48, 3) + fc_params(64 * 2 * 2, 256) +
-                               fc_params(256, 256) + fc_params(256, 10);
-  static_assert(expected == 285'322);
+                               conv_params(64, 48, 3) + fc_params(64 * 2 * 2, 1024) +
+                               fc_params(1024, 1024) + fc_params(1024, 10);
+  static_assert(expected == 1'474'186);
   EXPECT_EQ(parameter_count(m), expected);
   std::cout << "alexnet-mini parameters: " << parameter_count(m) << "\n";
 }
@@ -241,7 +241,7 @@ TEST(AlexNetMini, ShapesPerLayer) {
       {"conv1", {1, 32, 24, 24}}, {"pool1", {1, 32, 11, 11}}, {"conv2", {1, 64, 11, 11}},
       {"pool2", {1, 64, 5, 5}},   {"conv3", {1, 96, 5, 5}},   {"conv4", {1, 96, 5, 5}},
       {"conv5", {1, 64, 5, 5}},   {"pool5", {1, 64, 2, 2}},   {"flatten", {1, 256}},
-      {"fc6", {1, 256}},          {"fc7", {1, 256}},          {"logits", {1, 10}},
+      {"fc6", {1, 1024}},         {"fc7", {1, 1024}},         {"logits", {1, 10}},
       {"prob", {1, 10}},
   };
   for (const auto &[value, shape] : expected)
@@ -255,7 +255,7 @@ TEST(AlexNetMini, InitialisationIsHeScaled) {
   // N(0, 2 / fan_in) before each ReLU; fan_in = in/group * k * k.
   const std::map<std::string, int64_t> fan_in = {
       {"conv1", 1 * 25}, {"conv2", 16 * 25}, {"conv3", 64 * 9}, {"conv4", 48 * 9},
-      {"conv5", 48 * 9}, {"fc6", 256},       {"fc7", 256},
+      {"conv5", 48 * 9}, {"fc6", 256},       {"fc7", 1024},
   };
   for (const auto &[layer, n] : fan_in)
     expect_normal_weights(m, layer + ".weight", std::sqrt(2.0 / static_cast<double>(n)));
