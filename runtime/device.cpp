@@ -56,6 +56,9 @@ constexpr DeviceFactory kDevices[] = {
 #ifdef ANET_WITH_LLVM
     {"emu", &make_emu_device},
 #endif
+#ifdef ANET_WITH_CUDA
+    {"cuda", &make_cuda_device},
+#endif
 };
 
 } // namespace

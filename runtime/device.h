@@ -125,6 +125,12 @@ Expected<std::unique_ptr<Device>> make_cpu_device(const DeviceOptions &options);
 /// a GPU. Available when anet is built with ANET_WITH_LLVM.
 Expected<std::unique_ptr<Device>> make_emu_device(const DeviceOptions &options);
 
+/// The cuda device "cuda": every node's CUDA kernel compiled by NVRTC for the
+/// GPU and run through the CUDA driver, loaded at run time. Where there is no
+/// driver or GPU, an ExitCode::Runtime error saying so. Available when anet is
+/// built with the CUDA toolkit (ANET_WITH_CUDA).
+Expected<std::unique_ptr<Device>> make_cuda_device(const DeviceOptions &options);
+
 /// The names make_device() accepts, in the order it lists them (the fastest
 /// host device first: the default of the tools).
 std::vector<std::string> device_names();

@@ -91,9 +91,49 @@ TEST(CpuDevice, NegativeThreadCountIsAUsageError) {
   EXPECT_EQ(device.error().code, ExitCode::Usage);
   EXPECT_NE(device.error().message.find("threads"), std::string::npos) << device.error().message;
 }
+
+TEST(EmuDevice, CopiesInAndOutOfEmulatedDeviceMemory) {
+  DeviceOptions options;
+  options.threads = 1;
+  auto device = make_device("emu", options);
+  ASSERT_TRUE(device.ok()) << device.error().message;
+  EXPECT_EQ((*device)->name(), "emu");
+  auto buffer = (*device)->allocate(37);
+  ASSERT_TRUE(buffer.ok()) << buffer.error().message;
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer->data()) % 256, 0u); // as cudaMalloc
+  std::vector<float> in(37, -1.5f), out(37);
+  ASSERT_TRUE((*device)->copy_in(*buffer, in).ok());
+  ASSERT_TRUE((*device)->synchronize().ok());
+  ASSERT_TRUE((*device)->copy_out(*buffer, out).ok());
+  EXPECT_EQ(out, in);
+}
 #else
 TEST(Device, WithoutLlvmTheReferenceDeviceIsTheDefault) {
   EXPECT_EQ(device_names().front(), "cpu-ref");
+}
+#endif
+
+#ifdef ANET_WITH_CUDA
+// Runs everywhere: on a machine with a GPU the device works; without one it
+// is a runtime error that says there is no driver or GPU.
+TEST(CudaDevice, WorksOrSaysThereIsNoGpu) {
+  auto device = make_device("cuda");
+  if (!device.ok()) {
+    EXPECT_EQ(device.error().code, ExitCode::Runtime);
+    const std::string &m = device.error().message;
+    EXPECT_TRUE(m.find("no NVIDIA driver") != std::string::npos ||
+                m.find("no GPU") != std::string::npos)
+        << m;
+    EXPECT_NE(m.find("--device cpu"), std::string::npos) << m;
+    return;
+  }
+  EXPECT_EQ((*device)->name(), "cuda");
+  auto buffer = (*device)->allocate(1000);
+  ASSERT_TRUE(buffer.ok()) << buffer.error().message;
+  std::vector<float> in(1000, 3.f), out(1000);
+  ASSERT_TRUE((*device)->copy_in(*buffer, in).ok());
+  ASSERT_TRUE((*device)->copy_out(*buffer, out).ok());
+  EXPECT_EQ(out, in);
 }
 #endif
 
