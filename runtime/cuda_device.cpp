@@ -14,11 +14,17 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <cuda.h>
 
@@ -111,15 +117,59 @@ public:
 
   std::string name() const override { return "cuda"; }
 
+  /// NVRTC on every distinct kernel of `nodes` at once, one compile per
+  /// core; compile() then finds the cubins.
+  Status prepare(const Graph &graph, std::span<const NodeId> nodes) override {
+    std::vector<std::pair<std::string, std::string>> jobs; // source, where
+    {
+      std::lock_guard lock(cubins_mutex_);
+      std::set<std::string> seen;
+      for (NodeId id : nodes) {
+        ANET_ASSIGN_OR_RETURN(cuda::KernelSource k, cuda::emit_kernel(graph, id));
+        if (!cubins_.count(k.source) && seen.insert(k.source).second)
+          jobs.emplace_back(k.source, node_label(graph.nodes[static_cast<size_t>(id)]));
+      }
+    }
+    std::vector<Expected<cuda::CompiledKernel>> results(jobs.size(), cuda::CompiledKernel{});
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i; (i = next++) < jobs.size();)
+        results[i] = cuda::nvrtc_compile(jobs[i].first, arch_, jobs[i].second);
+    };
+    std::vector<std::thread> threads;
+    const size_t helpers = std::min<size_t>(jobs.size(), std::thread::hardware_concurrency());
+    for (size_t t = 1; t < helpers; ++t)
+      threads.emplace_back(worker);
+    worker();
+    for (std::thread &t : threads)
+      t.join();
+    std::lock_guard lock(cubins_mutex_);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (!results[i])
+        return std::move(results[i]).take_error();
+      cubins_[jobs[i].first] = std::move(results[i]->cubin);
+    }
+    return {};
+  }
+
   Expected<std::unique_ptr<Kernel>> compile(const Graph &graph, NodeId id) override {
     const std::string where = node_label(graph.nodes[static_cast<size_t>(id)]);
     ANET_ASSIGN_OR_RETURN(cuda::KernelSource k, cuda::emit_kernel(graph, id));
-    ANET_ASSIGN_OR_RETURN(cuda::CompiledKernel compiled,
-                          cuda::nvrtc_compile(k.source, arch_, where));
+    std::string cubin;
+    {
+      std::lock_guard lock(cubins_mutex_);
+      if (auto it = cubins_.find(k.source); it != cubins_.end())
+        cubin = it->second;
+    }
+    if (cubin.empty()) {
+      ANET_ASSIGN_OR_RETURN(cuda::CompiledKernel compiled,
+                            cuda::nvrtc_compile(k.source, arch_, where));
+      cubin = std::move(compiled.cubin);
+    }
     ANET_RETURN_IF_ERR(current(where));
     CUmodule module = nullptr;
     ANET_RETURN_IF_ERR(
-        d_.check(d_.cuModuleLoadData(&module, compiled.cubin.data()), "cuModuleLoadData", where));
+        d_.check(d_.cuModuleLoadData(&module, cubin.data()), "cuModuleLoadData", where));
     CUfunction function = nullptr;
     if (Status s = d_.check(d_.cuModuleGetFunction(&function, module, k.entry.c_str()),
                             "cuModuleGetFunction", where);
@@ -192,6 +242,8 @@ private:
   std::string arch_; ///< "sm_90"
   std::string gpu_;  ///< "NVIDIA H100 80GB HBM3 (sm_90)"
   std::mutex launch_mutex_;
+  std::mutex cubins_mutex_;
+  std::map<std::string, std::string> cubins_; ///< by kernel source, for arch_
 };
 
 CudaKernel::~CudaKernel() { device_.driver().cuModuleUnload(module_); }

@@ -118,7 +118,8 @@ std::string base_name(const std::string &path) {
 void add_execution_options(CLI::App *cmd, ExecutionArgs &args) {
   cmd->add_option("--device", args.device,
                   "Device to run on: cpu (kernels compiled for this CPU), cpu-ref (the "
-                  "reference kernels) or emu (the CUDA kernels, emulated on the CPU: slow)")
+                  "reference kernels), emu (the CUDA kernels, emulated on the CPU: slow) or cuda "
+                  "(the CUDA kernels on the GPU)")
       ->capture_default_str()
       ->check(CLI::IsMember(device_names()))
       ->group("Execution");
