@@ -37,8 +37,10 @@ set -x
 "$bin/anetc" inspect "$out/alexnet-train.plan"
 
 "$bin/anetc" model alexnet-mini -o "$out/mini.onnx"
-"$bin/anetc" compile "$out/mini.onnx" -o "$out/mini-train.plan" --mode train --batch 128
-"$bin/anetrun" train "$out/mini-train.plan" --data "$data" --epochs "$epochs" --lr 0.001 \
+# [0, 1] pixels (--scale 1/255), as alexnet-mini's He-scaled weights expect.
+"$bin/anetc" compile "$out/mini.onnx" -o "$out/mini-train.plan" --mode train --batch 128 \
+  --scale 0.00392156862745098
+"$bin/anetrun" train "$out/mini-train.plan" --data "$data" --epochs "$epochs" --lr 0.01 \
   --checkpoint-dir "$out/checkpoints" --log-dir "$out/logs" --no-final-ten-crop
 ckpt=$(ls "$out"/checkpoints/step-*.ckpt | tail -1)
 "$bin/anetrun" eval "$out/mini-train.plan" --data "$data" --split test --checkpoint "$ckpt" \
