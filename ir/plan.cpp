@@ -45,6 +45,7 @@ constexpr uint32_t kWghtTag = make_tag("WGHT");
 constexpr uint32_t kClasTag = make_tag("CLAS");
 constexpr uint32_t kOnnxTag = make_tag("ONNX");
 constexpr uint32_t kKobjTag = make_tag("KOBJ");
+constexpr uint32_t kCubnTag = make_tag("CUBN");
 
 std::string hex32(uint32_t v) {
   std::ostringstream os;
@@ -201,6 +202,18 @@ std::vector<SectionSpec> section_specs(const Plan &plan, const ProgramTexts &tex
                          s.str32(key);
                          s.u64(object.size());
                          s.raw(object);
+                       }
+                     }});
+  if (!plan.cuda_kernels.empty())
+    specs.push_back({kCubnTag, 0, "", [&](Sink &s) {
+                       s.u32(static_cast<uint32_t>(plan.cuda_kernels.size()));
+                       for (const auto &[key, k] : plan.cuda_kernels) {
+                         s.str32(key);
+                         s.u32(static_cast<uint32_t>(k.registers));
+                         s.u64(static_cast<uint64_t>(k.spill_bytes));
+                         s.u64(static_cast<uint64_t>(k.shared_bytes));
+                         s.u64(k.image.size());
+                         s.raw(k.image);
                        }
                      }});
   return specs;
@@ -435,6 +448,33 @@ Status read_kernel_objects(const RawSection &sec, std::map<std::string, std::str
   return c.finish();
 }
 
+Status read_cuda_kernels(const RawSection &sec, std::map<std::string, CudaBinary> &kernels) {
+  Cursor c(sec.payload, sec.where);
+  ANET_ASSIGN_OR_RETURN(uint32_t count, c.u32("CUDA kernel count"));
+  if (count > L::kMaxKernelObjects || count > c.left() / 32)
+    return c.corrupt("claims ", count, " CUDA kernels, more than its ", c.left(),
+                     " bytes can hold");
+  for (uint32_t i = 0; i < count; ++i) {
+    ANET_ASSIGN_OR_RETURN(std::string key, c.str32("CUDA kernel key", L::kMaxNameBytes));
+    CudaBinary k;
+    ANET_ASSIGN_OR_RETURN(uint32_t registers, c.u32("register count"));
+    ANET_ASSIGN_OR_RETURN(uint64_t spills, c.u64("spill bytes"));
+    ANET_ASSIGN_OR_RETURN(uint64_t shared, c.u64("shared bytes"));
+    ANET_ASSIGN_OR_RETURN(uint64_t length, c.u64("CUDA kernel length"));
+    ANET_ASSIGN_OR_RETURN(std::string_view image, c.bytes(length, "CUDA kernel image"));
+    if (spills > (1ull << 40) || shared > (1ull << 40))
+      return c.corrupt("CUDA kernel ", i, " claims ", spills, " spill and ", shared,
+                       " shared bytes");
+    k.registers = static_cast<int32_t>(registers);
+    k.spill_bytes = static_cast<int64_t>(spills);
+    k.shared_bytes = static_cast<int64_t>(shared);
+    k.image = std::string(image);
+    if (!kernels.emplace(std::move(key), std::move(k)).second)
+      return c.corrupt("CUDA kernel ", i, " repeats a key");
+  }
+  return c.finish();
+}
+
 Status read_program(const RawSection &sec, const std::string &display,
                     std::map<std::string, Graph> &programs) {
   Cursor c(sec.payload, sec.where);
@@ -587,6 +627,8 @@ Expected<Plan> deserialize_plan(std::string_view bytes, const std::string &displ
       plan.onnx_model = std::string(sec.payload);
     } else if (sec.tag == kKobjTag) {
       ANET_RETURN_IF_ERR(read_kernel_objects(sec, plan.kernel_objects));
+    } else if (sec.tag == kCubnTag) {
+      ANET_RETURN_IF_ERR(read_cuda_kernels(sec, plan.cuda_kernels));
     } else if (sec.flags & L::kSectionRequired) {
       return make_error(ExitCode::IncompatiblePlan, sec.where,
                         ": this anet does not know the section, and the plan requires it "

@@ -30,6 +30,15 @@ struct Preprocess {
   bool operator==(const Preprocess &) const = default;
 };
 
+/// One compiled CUDA kernel a plan carries, with what ptxas reported of it.
+struct CudaBinary {
+  std::string image;       ///< cubin (ELF), or PTX text for a compute_XY key
+  int32_t registers = -1;  ///< per thread (-1: PTX, decided when the driver loads it)
+  int64_t spill_bytes = 0; ///< spill stores plus loads
+  int64_t shared_bytes = 0;
+  bool operator==(const CudaBinary &) const = default;
+};
+
 /// Everything a plan file carries.
 struct Plan {
   std::string producer_version;          ///< anet version that wrote it (kProducerVersion)
@@ -43,6 +52,11 @@ struct Plan {
   /// whose CPU and compiler give the same key uses them instead of
   /// compiling; elsewhere they are ignored. Optional section KOBJ.
   std::map<std::string, std::string> kernel_objects;
+  /// Compiled CUDA kernels (anetc compile --target cuda) by key
+  /// "<arch>/<sha256>" (codegen/cuda/nvrtc.h: kernel_key): cubins for sm_XY,
+  /// PTX for compute_XY. The cuda device uses those of its GPU's
+  /// architecture, else the PTX, else compiles. Optional section CUBN.
+  std::map<std::string, CudaBinary> cuda_kernels;
 };
 
 /// The one format version this anet reads and writes. Bump it when a reader
@@ -147,6 +161,16 @@ struct PlanSummary {
   Preprocess preprocess;
   int64_t class_count = 0;
   uint64_t onnx_bytes = 0;
+  /// The CUDA kernels carried (section CUBN), per architecture.
+  struct CudaArch {
+    std::string arch; ///< "sm_90", or "compute_90" for PTX
+    int64_t kernels = 0;
+    int32_t max_registers = -1; ///< -1 for PTX
+    int64_t spilling = 0;       ///< kernels with spill bytes
+    int64_t max_shared_bytes = 0;
+    uint64_t bytes = 0;
+  };
+  std::vector<CudaArch> cuda;
 };
 
 /// The sections serialize_plan writes for `plan`, in file order, with their

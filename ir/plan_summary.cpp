@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iomanip>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -116,6 +117,19 @@ PlanSummary summarize(const Plan &plan) {
   }
   s.weight_bytes = s.weight_elements * static_cast<int64_t>(sizeof(float));
   s.sections = plan_sections(plan, s.file_bytes);
+  std::map<std::string, PlanSummary::CudaArch> archs;
+  for (const auto &[key, k] : plan.cuda_kernels) {
+    const std::string arch = key.substr(0, key.find('/'));
+    PlanSummary::CudaArch &a = archs[arch];
+    a.arch = arch;
+    ++a.kernels;
+    a.max_registers = std::max(a.max_registers, k.registers);
+    a.spilling += k.spill_bytes > 0;
+    a.max_shared_bytes = std::max(a.max_shared_bytes, k.shared_bytes);
+    a.bytes += k.image.size();
+  }
+  for (auto &[arch, a] : archs)
+    s.cuda.push_back(a);
   s.preprocess = plan.preprocess;
   s.class_count = static_cast<int64_t>(plan.class_names.size());
   s.onnx_bytes = plan.onnx_model.size();
@@ -168,6 +182,16 @@ std::string summary_text(const PlanSummary &s) {
   os << ", scale " << pp.scale << '\n';
   os << "classes: " << (s.class_count ? std::to_string(s.class_count) + " names" : "none")
      << "; original ONNX model: " << human_bytes(s.onnx_bytes) << '\n';
+  for (const PlanSummary::CudaArch &a : s.cuda) {
+    os << "cuda kernels " << a.arch << ": " << a.kernels << " (" << human_bytes(a.bytes) << ")";
+    if (a.max_registers >= 0)
+      os << ", at most " << a.max_registers << " registers and "
+         << human_bytes(static_cast<uint64_t>(a.max_shared_bytes)) << " shared, "
+         << (a.spilling ? std::to_string(a.spilling) + " spilling" : std::string("no spills"));
+    else
+      os << ", PTX";
+    os << '\n';
+  }
   os << "file: " << s.file_bytes << " bytes (" << human_bytes(s.file_bytes) << ") in "
      << s.sections.size() << " sections\n";
   for (const SectionSummary &sec : s.sections) {
@@ -204,6 +228,14 @@ nlohmann::json summary_json(const PlanSummary &s) {
                         {"transfers", transfers},
                         {"transfer_bytes", p.transfer_bytes}});
   }
+  nlohmann::json cuda = nlohmann::json::array();
+  for (const PlanSummary::CudaArch &a : s.cuda)
+    cuda.push_back({{"arch", a.arch},
+                    {"kernels", a.kernels},
+                    {"max_registers", a.max_registers},
+                    {"spilling", a.spilling},
+                    {"max_shared_bytes", a.max_shared_bytes},
+                    {"bytes", a.bytes}});
   nlohmann::json sections = nlohmann::json::array();
   for (const SectionSummary &sec : s.sections)
     sections.push_back({{"tag", sec.tag}, {"label", sec.label}, {"bytes", sec.payload_bytes}});
@@ -219,6 +251,7 @@ nlohmann::json summary_json(const PlanSummary &s) {
         {"mean", s.preprocess.mean},
         {"mean_image_values", s.preprocess.mean_image.size()},
         {"scale", s.preprocess.scale}}},
+      {"cuda_kernels", cuda},
       {"class_count", s.class_count},
       {"onnx_bytes", s.onnx_bytes},
       {"file_bytes", s.file_bytes},

@@ -110,8 +110,10 @@ private:
 
 class CudaDevice final : public Device {
 public:
-  CudaDevice(const Driver &d, CUdevice device, CUcontext context, std::string arch, std::string gpu)
-      : d_(d), device_(device), context_(context), arch_(std::move(arch)), gpu_(std::move(gpu)) {}
+  CudaDevice(const Driver &d, CUdevice device, CUcontext context, std::string arch, std::string gpu,
+             const std::map<std::string, CudaBinary> *carried)
+      : d_(d), device_(device), context_(context), arch_(std::move(arch)), gpu_(std::move(gpu)),
+        carried_(carried) {}
 
   ~CudaDevice() override { d_.cuDevicePrimaryCtxRelease(device_); }
 
@@ -126,7 +128,11 @@ public:
       std::set<std::string> seen;
       for (NodeId id : nodes) {
         ANET_ASSIGN_OR_RETURN(cuda::KernelSource k, cuda::emit_kernel(graph, id));
-        if (!cubins_.count(k.source) && seen.insert(k.source).second)
+        if (cubins_.count(k.source) || !seen.insert(k.source).second)
+          continue;
+        if (const CudaBinary *b = from_plan(k.source))
+          cubins_[k.source] = b->image;
+        else
           jobs.emplace_back(k.source, node_label(graph.nodes[static_cast<size_t>(id)]));
       }
     }
@@ -147,7 +153,7 @@ public:
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (!results[i])
         return std::move(results[i]).take_error();
-      cubins_[jobs[i].first] = std::move(results[i]->cubin);
+      cubins_[jobs[i].first] = std::move(results[i]->image);
     }
     return {};
   }
@@ -161,10 +167,13 @@ public:
       if (auto it = cubins_.find(k.source); it != cubins_.end())
         cubin = it->second;
     }
+    if (cubin.empty())
+      if (const CudaBinary *b = from_plan(k.source))
+        cubin = b->image;
     if (cubin.empty()) {
       ANET_ASSIGN_OR_RETURN(cuda::CompiledKernel compiled,
                             cuda::nvrtc_compile(k.source, arch_, where));
-      cubin = std::move(compiled.cubin);
+      cubin = std::move(compiled.image);
     }
     ANET_RETURN_IF_ERR(current(where));
     CUmodule module = nullptr;
@@ -230,6 +239,21 @@ protected:
   }
 
 private:
+  /// The plan's kernel of `source` for this GPU: its cubin, else the PTX of
+  /// the newest architecture the GPU runs (the driver compiles it).
+  const CudaBinary *from_plan(const std::string &source) const {
+    if (!carried_ || carried_->empty())
+      return nullptr;
+    if (auto it = carried_->find(cuda::kernel_key(source, arch_)); it != carried_->end())
+      return &it->second;
+    const int mine = std::stoi(arch_.substr(3));
+    for (int ptx = mine; ptx >= 50; --ptx)
+      if (auto it = carried_->find(cuda::kernel_key(source, "compute_" + std::to_string(ptx)));
+          it != carried_->end())
+        return &it->second;
+    return nullptr;
+  }
+
   /// Makes the GPU's context current on the calling thread (the executor
   /// runs each logical device on a thread of its own).
   Status current(const std::string &where) const {
@@ -243,7 +267,8 @@ private:
   std::string gpu_;  ///< "NVIDIA H100 80GB HBM3 (sm_90)"
   std::mutex launch_mutex_;
   std::mutex cubins_mutex_;
-  std::map<std::string, std::string> cubins_; ///< by kernel source, for arch_
+  std::map<std::string, std::string> cubins_;        ///< by kernel source, for arch_
+  const std::map<std::string, CudaBinary> *carried_; ///< the plan's (or null)
 };
 
 CudaKernel::~CudaKernel() { device_.driver().cuModuleUnload(module_); }
@@ -260,7 +285,7 @@ Status CudaKernel::run(std::span<const float *const> inputs, std::span<float *co
 
 } // namespace
 
-Expected<std::unique_ptr<Device>> make_cuda_device(const DeviceOptions &) {
+Expected<std::unique_ptr<Device>> make_cuda_device(const DeviceOptions &options) {
   if (!cuda::nvrtc_available())
     return make_error(ExitCode::Runtime, "cuda: this anet was built without NVRTC");
   ANET_ASSIGN_OR_RETURN(const Driver *d, driver());
@@ -293,7 +318,7 @@ Expected<std::unique_ptr<Device>> make_cuda_device(const DeviceOptions &) {
       d->check(d->cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain", "cuda"));
   const std::string arch = "sm_" + std::to_string(major) + std::to_string(minor);
   return std::unique_ptr<Device>(std::make_unique<CudaDevice>(
-      *d, device, context, arch, std::string(name) + " (" + arch + ")"));
+      *d, device, context, arch, std::string(name) + " (" + arch + ")", options.cuda_kernels));
 }
 
 } // namespace anet

@@ -13,6 +13,7 @@
 
 #include "ir/error.h"
 #include "ir/graph.h"
+#include "ir/plan.h"
 
 namespace anet {
 
@@ -105,6 +106,10 @@ struct DeviceOptions {
   /// Compiled kernels a plan carries (Plan::kernel_objects), or null; the
   /// cpu device uses those made for this CPU and compiles the others.
   const std::map<std::string, std::string> *kernel_objects = nullptr;
+  /// Compiled CUDA kernels a plan carries (Plan::cuda_kernels), or null; the
+  /// cuda device uses those for its GPU's architecture (or their PTX) and
+  /// compiles the others.
+  const std::map<std::string, CudaBinary> *cuda_kernels = nullptr;
   /// The emu device's checking mode (runtime/emu/emulator.h): bounds,
   /// barriers and shared-memory races checked, several times slower.
   bool emu_checking = false;

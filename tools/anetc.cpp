@@ -5,12 +5,15 @@
 ///   model    write one of the built-in AlexNet models as ONNX
 /// docs/cli.md is the reference of every flag, default and exit code.
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -22,6 +25,8 @@
 #ifdef ANET_WITH_LLVM
 #include "codegen/cpu/emit.h"
 #include "codegen/cpu/jit.h"
+#include "codegen/cuda/emit.h"
+#include "codegen/cuda/nvrtc.h"
 #endif
 #include "frontend/onnx_import.h"
 #include "ir/dot.h"
@@ -61,6 +66,9 @@ struct CompileArgs {
   uint64_t seed = 0;
   int64_t infer_batch = 0;
   bool embed_kernels = false;
+  std::string target = "cpu";
+  std::string arch = "sm_80,sm_90";
+  CLI::Option *arch_opt = nullptr;
   CLI::Option *batch_opt = nullptr;
   CLI::Option *infer_batch_opt = nullptr;
   CLI::Option *resize_opt = nullptr;
@@ -288,6 +296,68 @@ Status embed_cpu_kernels(Plan &plan) {
 #endif
 }
 
+/// Compiles the CUDA kernel of every node of every program of `plan` with
+/// NVRTC for each of `archs` (cubins), plus PTX for the newest (which the
+/// driver compiles for later GPUs), in parallel, into Plan::cuda_kernels.
+Status embed_cuda_kernels(Plan &plan, const std::string &arch_list) {
+  if (!cuda::nvrtc_available())
+    return make_error(ExitCode::Usage,
+                      "--target cuda: this anetc was built without NVRTC (no CUDA toolkit)");
+  std::vector<std::string> archs;
+  for (size_t start = 0; start <= arch_list.size();) {
+    const size_t comma = std::min(arch_list.find(',', start), arch_list.size());
+    const std::string arch = arch_list.substr(start, comma - start);
+    const bool valid = arch.size() > 3 && arch.starts_with("sm_") &&
+                       arch.find_first_not_of("0123456789", 3) == std::string::npos;
+    if (!valid)
+      return make_error(ExitCode::Usage, "--arch: '", arch,
+                        "' is not a GPU architecture such as sm_80 or sm_90");
+    archs.push_back(arch);
+    start = comma + 1;
+  }
+  std::sort(archs.begin(), archs.end(), [](const std::string &a, const std::string &b) {
+    return std::stoi(a.substr(3)) < std::stoi(b.substr(3));
+  });
+  archs.push_back("compute_" + archs.back().substr(3));
+  // Distinct sources, each with a node that uses it (for errors).
+  std::map<std::string, std::string> sources;
+  for (const auto &[name, program] : plan.programs)
+    for (NodeId id = 0; id < static_cast<NodeId>(program.nodes.size()); ++id) {
+      ANET_ASSIGN_OR_RETURN(cuda::KernelSource k, cuda::emit_kernel(program, id));
+      sources.emplace(k.source, "program '" + name +
+                                    "': " + node_label(program.nodes[static_cast<size_t>(id)]));
+    }
+  struct Job {
+    const std::string *source, *where, *arch;
+  };
+  std::vector<Job> jobs;
+  for (const auto &[source, where] : sources)
+    for (const std::string &arch : archs)
+      jobs.push_back({&source, &where, &arch});
+  std::vector<Expected<cuda::CompiledKernel>> results(jobs.size(), cuda::CompiledKernel{});
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < jobs.size();)
+      results[i] = cuda::nvrtc_compile(*jobs[i].source, *jobs[i].arch, *jobs[i].where);
+  };
+  std::vector<std::thread> threads;
+  const size_t helpers = std::min<size_t>(jobs.size(), std::thread::hardware_concurrency());
+  for (size_t t = 1; t < helpers; ++t)
+    threads.emplace_back(worker);
+  worker();
+  for (std::thread &t : threads)
+    t.join();
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (!results[i])
+      return results[i].error();
+    const cuda::CompiledKernel &k = *results[i];
+    const bool ptx = jobs[i].arch->starts_with("compute_");
+    plan.cuda_kernels[cuda::kernel_key(*jobs[i].source, *jobs[i].arch)] =
+        CudaBinary{k.image, ptx ? -1 : k.registers, k.spill_stores + k.spill_loads, k.shared_bytes};
+  }
+  return {};
+}
+
 int run_compile(const CompileArgs &args) {
   const bool train = args.mode == "train";
   const int64_t batch = args.batch_opt->count() ? args.batch : train ? 128 : 0;
@@ -295,6 +365,8 @@ int run_compile(const CompileArgs &args) {
     return report(kTool, make_error(ExitCode::Usage, "--infer-batch needs --mode train (the "
                                                      "inference plan's batch is --batch)"));
   const int64_t infer_batch = args.infer_batch_opt->count() ? args.infer_batch : batch;
+  if (args.arch_opt->count() && args.target != "cuda")
+    return report(kTool, make_error(ExitCode::Usage, "--arch needs --target cuda"));
   auto imported = compile_program(args, infer_batch, false, !train);
   if (!imported.ok())
     return report(kTool, imported.error());
@@ -344,6 +416,10 @@ int run_compile(const CompileArgs &args) {
     if (Status s = embed_cpu_kernels(plan); !s.ok())
       return report(kTool, s.error());
   }
+  if (args.target == "cuda") {
+    if (Status s = embed_cuda_kernels(plan, args.arch); !s.ok())
+      return report(kTool, s.error());
+  }
 
   Status written = write_plan_file(plan, args.output);
   if (!written.ok())
@@ -358,6 +434,9 @@ int run_compile(const CompileArgs &args) {
   std::cout << ", " << with_commas(parameters) << " parameters, resize " << plan.preprocess.resize;
   if (args.embed_kernels)
     std::cout << ", " << plan.kernel_objects.size() << " CPU kernels";
+  if (args.target == "cuda")
+    std::cout << ", " << plan.cuda_kernels.size() << " CUDA kernels (" << args.arch
+              << " and PTX, NVRTC " << cuda::nvrtc_version() << ")";
   std::cout << "\n";
   return 0;
 }
@@ -526,6 +605,18 @@ int tool_main(int argc, char **argv) {
               "Compile the cpu device's kernels for this machine into the plan: anetrun on the "
               "same CPU and anet version starts without compiling (elsewhere it compiles)")
       ->group("Kernels");
+  c->add_option("--target", compile.target,
+                "cuda: also compile every node's CUDA kernel with NVRTC into the plan (the cuda "
+                "device then starts without compiling)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->group("Kernels");
+  compile.arch_opt =
+      c->add_option("--arch", compile.arch,
+                    "With --target cuda: GPU architectures to compile cubins for, plus PTX for "
+                    "the newest")
+          ->capture_default_str()
+          ->group("Kernels");
 
   InspectArgs inspect;
   CLI::App *i = app.add_subcommand("inspect", "Print a plan's summary");

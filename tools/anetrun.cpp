@@ -155,6 +155,7 @@ Expected<Loaded> load(const std::string &plan_path, const std::string &checkpoin
 /// Opens the device and compiles the program for it.
 Status start(Loaded &l, const std::string &plan_path, cli::ExecutionArgs exec) {
   exec.options.kernel_objects = &l.plan.kernel_objects;
+  exec.options.cuda_kernels = &l.plan.cuda_kernels;
   ANET_ASSIGN_OR_RETURN(l.device, make_device(exec.device, exec.options));
   auto executor = Executor::create(*l.program, l.plan.weights, *l.device);
   if (!executor.ok())

@@ -2,6 +2,8 @@
 
 #include "codegen/cuda/nvrtc.h"
 
+#include "ir/sha256.h"
+
 #ifdef ANET_WITH_NVRTC
 #include <regex>
 #include <vector>
@@ -17,6 +19,11 @@ namespace anet::cuda {
 
 namespace {
 
+// After --gpu-architecture. Functions without an execution space
+// (ir/random.h, shared with the host) are device functions.
+constexpr const char *kOptions[] = {"-std=c++20", "--device-as-default-execution-space",
+                                    "--ptxas-options=-v", "-lineinfo"};
+
 long number_before(const std::string &log, const char *what) {
   std::smatch m;
   if (std::regex_search(log, m, std::regex(std::string("(\\d+) ") + what)))
@@ -27,6 +34,15 @@ long number_before(const std::string &log, const char *what) {
 } // namespace
 
 bool nvrtc_available() { return true; }
+
+std::string kernel_key(const std::string &source, const std::string &arch) {
+  std::string what = "anet-cuda-kernel-1\nNVRTC " + nvrtc_version() + "\n";
+  for (const char *o : kOptions)
+    what += std::string(o) + "\n";
+  for (const cpu::LibraryFile &f : cpu::cuda_library())
+    what += std::string(f.path) + "\n" + f.text + "\n";
+  return arch + "/" + sha256_hex(what + source);
+}
 
 std::string nvrtc_version() {
   int major = 0, minor = 0;
@@ -49,11 +65,10 @@ Expected<CompiledKernel> nvrtc_compile(const std::string &source, const std::str
     return make_error(ExitCode::Runtime, where,
                       ": NVRTC cannot create a program: ", nvrtcGetErrorString(r));
   const std::string arch_option = "--gpu-architecture=" + arch;
-  // Functions without an execution space (ir/random.h, shared with the
-  // host) are device functions.
-  const char *options[] = {arch_option.c_str(), "-std=c++20", "--device-as-default-execution-space",
-                           "--ptxas-options=-v", "-lineinfo"};
-  r = nvrtcCompileProgram(program, static_cast<int>(std::size(options)), options);
+  std::vector<const char *> options = {arch_option.c_str()};
+  for (const char *o : kOptions)
+    options.push_back(o);
+  r = nvrtcCompileProgram(program, static_cast<int>(options.size()), options.data());
   CompiledKernel k;
   size_t log_size = 0;
   nvrtcGetProgramLogSize(program, &log_size);
@@ -68,10 +83,17 @@ Expected<CompiledKernel> nvrtc_compile(const std::string &source, const std::str
                       " (NVRTC ", nvrtc_version(), "):\n", k.log, "\nsource:\n", source);
   }
   size_t size = 0;
-  nvrtcGetCUBINSize(program, &size);
-  k.cubin.resize(size);
-  if (size)
-    nvrtcGetCUBIN(program, k.cubin.data());
+  if (arch.starts_with("compute_")) {
+    nvrtcGetPTXSize(program, &size);
+    k.image.resize(size);
+    if (size)
+      nvrtcGetPTX(program, k.image.data());
+  } else {
+    nvrtcGetCUBINSize(program, &size);
+    k.image.resize(size);
+    if (size)
+      nvrtcGetCUBIN(program, k.image.data());
+  }
   nvrtcDestroyProgram(&program);
   std::smatch m;
   if (std::regex_search(k.log, m, std::regex("Used (\\d+) registers")))
@@ -86,6 +108,9 @@ Expected<CompiledKernel> nvrtc_compile(const std::string &source, const std::str
 #else
 
 bool nvrtc_available() { return false; }
+std::string kernel_key(const std::string &source, const std::string &arch) {
+  return arch + "/" + sha256_hex("anet-cuda-kernel-1\nno NVRTC\n" + source);
+}
 std::string nvrtc_version() { return "none"; }
 Expected<CompiledKernel> nvrtc_compile(const std::string &, const std::string &,
                                        const std::string &where) {

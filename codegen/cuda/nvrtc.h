@@ -11,9 +11,9 @@
 
 namespace anet::cuda {
 
-/// What ptxas reported of a kernel (-v), and the cubin.
+/// A compiled kernel and what ptxas reported of it (-v).
 struct CompiledKernel {
-  std::string cubin;
+  std::string image;      ///< cubin for sm_XY, PTX text for compute_XY
   std::string log;       ///< NVRTC's and ptxas's messages
   int registers = -1;    ///< per thread (-1: not reported)
   long spill_stores = 0; ///< bytes
@@ -28,7 +28,12 @@ bool nvrtc_available();
 /// "13.0", or "none" without NVRTC.
 std::string nvrtc_version();
 
-/// Compiles `source` for `arch` ("sm_90"). A compile error is an
+/// The key of `source` compiled for `arch` in a plan (Plan::cuda_kernels):
+/// "<arch>/<SHA-256 of the NVRTC version, the options and the source>".
+std::string kernel_key(const std::string &source, const std::string &arch);
+
+/// Compiles `source` for `arch`: "sm_90" gives a cubin, "compute_90" PTX
+/// (which the driver compiles for newer GPUs). A compile error is an
 /// ExitCode::Runtime error naming `where`, with NVRTC's log (whose lines
 /// are those of the generated source) and the source. Without NVRTC in the
 /// build, an ExitCode::Runtime error saying so.

@@ -232,6 +232,7 @@ Status Run::setup() {
   stats_.scale = plan_.preprocess.scale;
   DeviceOptions device_options = o_.device_options;
   device_options.kernel_objects = &plan_.kernel_objects;
+  device_options.cuda_kernels = &plan_.cuda_kernels;
   ANET_ASSIGN_OR_RETURN(device_, make_device(o_.device, device_options));
   auto exec = [&](const Graph &g) -> Expected<Executor> {
     auto e = Executor::create(g, plan_.weights, *device_);

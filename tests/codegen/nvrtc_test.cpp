@@ -85,7 +85,7 @@ TEST(Nvrtc, EveryAlexNetKernelCompilesForSm90WithoutSpills) {
   for (size_t i = 0; i < jobs.size(); ++i) {
     ASSERT_TRUE(results[i].ok()) << results[i].error().message;
     const cuda::CompiledKernel &k = *results[i];
-    EXPECT_FALSE(k.cubin.empty()) << jobs[i].second;
+    EXPECT_FALSE(k.image.empty()) << jobs[i].second;
     EXPECT_EQ(k.spill_stores + k.spill_loads, 0) << jobs[i].second << " spills:\n" << k.log;
     EXPECT_GT(k.registers, 0) << jobs[i].second << ": ptxas reported no registers:\n" << k.log;
     max_registers = std::max(max_registers, k.registers);

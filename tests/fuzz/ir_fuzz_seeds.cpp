@@ -74,6 +74,11 @@ void plan_seeds(SeedWriter &out) {
   with_kernels.kernel_objects = {{"k1", "object bytes"}, {"k2", ""}};
   if (auto bytes = anet::serialize_plan(with_kernels); bytes.ok())
     out.write("kernel_objects.plan", *bytes);
+  anet::Plan with_cuda = small;
+  with_cuda.cuda_kernels = {{"sm_90/k1", anet::CudaBinary{"cubin bytes", 40, 8, 1024}},
+                            {"compute_90/k1", anet::CudaBinary{".version 9.0", -1, 0, 0}}};
+  if (auto bytes = anet::serialize_plan(with_cuda); bytes.ok())
+    out.write("cuda_kernels.plan", *bytes);
   auto pieces = anet::testing::split_plan(*sample);
   pieces->sections.push_back({"HINT", 0, "an optional section from the future"});
   out.write("optional_section.plan", anet::testing::join_plan(*pieces));

@@ -336,6 +336,7 @@ inline void expect_same_plan(const Plan &a, const Plan &b) {
   EXPECT_TRUE(same_float(a.preprocess.scale, b.preprocess.scale));
   EXPECT_EQ(a.class_names, b.class_names);
   EXPECT_EQ(a.onnx_model, b.onnx_model);
+  EXPECT_EQ(a.cuda_kernels, b.cuda_kernels);
 }
 
 } // namespace anet::testing

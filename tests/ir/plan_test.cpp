@@ -85,6 +85,20 @@ TEST(PlanFormat, EmptyOptionalPartsRoundTrip) {
   expect_same_plan(plan, *back);
 }
 
+TEST(PlanFormat, CudaKernelsRoundTrip) {
+  Plan plan = sample_plan();
+  plan.cuda_kernels = {{"sm_90/00ff", CudaBinary{std::string("\x7f"
+                                                             "ELF\0\2",
+                                                             6),
+                                                 40, 0, 16896}},
+                       {"compute_90/00ff", CudaBinary{".version 9.0\n", -1, 0, 0}}};
+  auto back = deserialize_plan(serialized(plan), kName);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_same_plan(plan, *back);
+  EXPECT_EQ(back->cuda_kernels, plan.cuda_kernels);
+  EXPECT_TRUE(deserialize_plan(serialized(sample_plan()), kName)->cuda_kernels.empty());
+}
+
 TEST(PlanFormat, KernelObjectsRoundTrip) {
   Plan plan = sample_plan();
   plan.kernel_objects = {{"0123abcd", std::string("\x7f"
@@ -316,13 +330,14 @@ TEST(PlanSections, WeightsMissingOrOfTheWrongSize) {
                   "(f32[5,100])");
 }
 
-// The sample plan with the payload of section `tag` replaced.
-// The sample plan (with a kernel object for KOBJ) with `tag`'s payload
-// replaced.
+// The sample plan (with a kernel object for KOBJ, a CUDA kernel for CUBN)
+// with `tag`'s payload replaced.
 std::string with_payload(const std::string &tag, const std::string &payload) {
   Plan plan = sample_plan();
   if (tag == "KOBJ")
     plan.kernel_objects = {{"key", "object"}};
+  if (tag == "CUBN")
+    plan.cuda_kernels = {{"sm_90/key", CudaBinary{"cubin", 32, 0, 0}}};
   PlanPieces pieces = pieces_of(serialized(plan));
   find_section(pieces, tag)->payload = payload;
   return join_plan(pieces);
@@ -344,6 +359,15 @@ TEST(PlanSections, HostileSizesAreRefusedBeforeAllocating) {
       refusal(with_payload("KOBJ", payload_string({2, 1}) + "k" + payload_string({0, 0, 1}) + "k" +
                                        payload_string({0, 0}))),
       "(KOBJ): corrupt: kernel object 1 repeats a key");
+  EXPECT_CONTAINS(refusal(with_payload("CUBN", payload_string({0xfffffff0u, 1, 2}))),
+                  "(CUBN): corrupt: claims 4294967280 CUDA kernels");
+  EXPECT_CONTAINS(
+      refusal(with_payload("CUBN", payload_string({1, 1}) + "k" +
+                                       payload_string({32, 0, 0, 0, 0, 0xffffffffu, 0}))),
+      "(CUBN): corrupt: CUDA kernel image needs 4294967295 bytes");
+  const std::string entry = payload_string({1}) + "k" + payload_string({32, 0, 0, 0, 0, 0, 0});
+  EXPECT_CONTAINS(refusal(with_payload("CUBN", payload_string({2}) + entry + entry)),
+                  "(CUBN): corrupt: CUDA kernel 1 repeats a key");
   std::string prep = payload_string({0, 0, 0x3f800000u, 0xffffffffu, 0x0fffffffu});
   EXPECT_CONTAINS(refusal(with_payload("PREP", prep)), "(PREP): corrupt: mean claims");
   std::string prog = payload_string({5}) + "infer" + payload_string({0xffffffffu, 0xffffffffu});

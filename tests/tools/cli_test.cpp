@@ -531,6 +531,44 @@ TEST_F(Cli, EmbeddedKernelsTravelInThePlan) {
             nlohmann::json::parse(without.out)["results"]);
 }
 
+TEST_F(Cli, CudaKernelsTravelInThePlan) {
+  RunResult r = anetc({"compile", path("mini.onnx"), "-o", path("cuda.plan"), "--target", "cuda",
+                       "--arch", "sm_90"});
+  if (r.exit_code == 2 && contains(r.err, "without NVRTC"))
+    GTEST_SKIP() << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "CUDA kernels (sm_90 and PTX, NVRTC ")) << r.out;
+  r = anetc({"inspect", path("cuda.plan")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "cuda kernels sm_90: ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "no spills")) << r.out;
+  EXPECT_TRUE(contains(r.out, "cuda kernels compute_90: ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "CUBN")) << r.out;
+  r = anetc({"inspect", path("cuda.plan"), "--json"});
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["cuda_kernels"].size(), 2u) << r.out;
+  EXPECT_EQ(j["cuda_kernels"][1]["arch"], "sm_90");
+  EXPECT_EQ(j["cuda_kernels"][1]["kernels"], j["cuda_kernels"][0]["kernels"]);
+  EXPECT_GT(j["cuda_kernels"][1]["max_registers"].get<int>(), 0);
+  EXPECT_EQ(j["cuda_kernels"][1]["spilling"], 0);
+  // Elsewhere the plan runs as any other.
+  EXPECT_EQ(infer_json({"infer", path("cuda.plan"), path("one.npy"), "--json"})["results"],
+            infer_json({"infer", path("mini.plan"), path("one.npy"), "--json"})["results"]);
+}
+
+TEST_F(Cli, CudaTargetFlagsAreChecked) {
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("x.plan"), "--arch", "sm_90"}), 2,
+                 "anetc", "--arch needs --target cuda");
+  expect_failure(anetc({"compile", path("mini.onnx"), "-o", path("x.plan"), "--target", "tpu"}), 2,
+                 "anetc", "--target");
+  RunResult r = anetc(
+      {"compile", path("mini.onnx"), "-o", path("x.plan"), "--target", "cuda", "--arch", "sm90"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "without NVRTC") ||
+              contains(r.err, "'sm90' is not a GPU architecture such as sm_80 or sm_90"))
+      << r.err;
+}
+
 TEST_F(Cli, InferOnTheEmuDeviceMatchesTheCpuDevice) {
   const auto cpu = infer_json({"infer", path("mini.plan"), path("three.npy"), "--json"});
   for (const char *check : {"", "--emu-check"}) {
