@@ -22,11 +22,11 @@
 
 #include <anet/version.h>
 
+#include "codegen/cuda/emit.h"
+#include "codegen/cuda/nvrtc.h"
 #ifdef ANET_WITH_LLVM
 #include "codegen/cpu/emit.h"
 #include "codegen/cpu/jit.h"
-#include "codegen/cuda/emit.h"
-#include "codegen/cuda/nvrtc.h"
 #endif
 #include "frontend/onnx_import.h"
 #include "ir/dot.h"
