@@ -15,7 +15,6 @@
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -23,7 +22,6 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <cuda.h>
@@ -122,7 +120,7 @@ public:
   /// NVRTC on every distinct kernel of `nodes` at once, one compile per
   /// core; compile() then finds the cubins.
   Status prepare(const Graph &graph, std::span<const NodeId> nodes) override {
-    std::vector<std::pair<std::string, std::string>> jobs; // source, where
+    std::vector<cuda::CompileJob> jobs;
     {
       std::lock_guard lock(cubins_mutex_);
       std::set<std::string> seen;
@@ -133,27 +131,15 @@ public:
         if (const CudaBinary *b = from_plan(k.source))
           cubins_[k.source] = b->image;
         else
-          jobs.emplace_back(k.source, node_label(graph.nodes[static_cast<size_t>(id)]));
+          jobs.push_back({k.source, arch_, node_label(graph.nodes[static_cast<size_t>(id)])});
       }
     }
-    std::vector<Expected<cuda::CompiledKernel>> results(jobs.size(), cuda::CompiledKernel{});
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i; (i = next++) < jobs.size();)
-        results[i] = cuda::nvrtc_compile(jobs[i].first, arch_, jobs[i].second);
-    };
-    std::vector<std::thread> threads;
-    const size_t helpers = std::min<size_t>(jobs.size(), std::thread::hardware_concurrency());
-    for (size_t t = 1; t < helpers; ++t)
-      threads.emplace_back(worker);
-    worker();
-    for (std::thread &t : threads)
-      t.join();
+    std::vector<Expected<cuda::CompiledKernel>> results = cuda::nvrtc_compile_all(jobs);
     std::lock_guard lock(cubins_mutex_);
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (!results[i])
         return std::move(results[i]).take_error();
-      cubins_[jobs[i].first] = std::move(results[i]->image);
+      cubins_[jobs[i].source] = std::move(results[i]->image);
     }
     return {};
   }

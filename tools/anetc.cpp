@@ -5,7 +5,6 @@
 ///   model    write one of the built-in AlexNet models as ONNX
 /// docs/cli.md is the reference of every flag, default and exit code.
 
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -13,7 +12,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -327,32 +325,17 @@ Status embed_cuda_kernels(Plan &plan, const std::string &arch_list) {
       sources.emplace(k.source, "program '" + name +
                                     "': " + node_label(program.nodes[static_cast<size_t>(id)]));
     }
-  struct Job {
-    const std::string *source, *where, *arch;
-  };
-  std::vector<Job> jobs;
+  std::vector<cuda::CompileJob> jobs;
   for (const auto &[source, where] : sources)
     for (const std::string &arch : archs)
-      jobs.push_back({&source, &where, &arch});
-  std::vector<Expected<cuda::CompiledKernel>> results(jobs.size(), cuda::CompiledKernel{});
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next++) < jobs.size();)
-      results[i] = cuda::nvrtc_compile(*jobs[i].source, *jobs[i].arch, *jobs[i].where);
-  };
-  std::vector<std::thread> threads;
-  const size_t helpers = std::min<size_t>(jobs.size(), std::thread::hardware_concurrency());
-  for (size_t t = 1; t < helpers; ++t)
-    threads.emplace_back(worker);
-  worker();
-  for (std::thread &t : threads)
-    t.join();
+      jobs.push_back({source, arch, where});
+  std::vector<Expected<cuda::CompiledKernel>> results = cuda::nvrtc_compile_all(jobs);
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (!results[i])
       return results[i].error();
     const cuda::CompiledKernel &k = *results[i];
-    const bool ptx = jobs[i].arch->starts_with("compute_");
-    plan.cuda_kernels[cuda::kernel_key(*jobs[i].source, *jobs[i].arch)] =
+    const bool ptx = jobs[i].arch.starts_with("compute_");
+    plan.cuda_kernels[cuda::kernel_key(jobs[i].source, jobs[i].arch)] =
         CudaBinary{k.image, ptx ? -1 : k.registers, k.spill_stores + k.spill_loads, k.shared_bytes};
   }
   return {};

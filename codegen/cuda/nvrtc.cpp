@@ -2,6 +2,10 @@
 
 #include "codegen/cuda/nvrtc.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "ir/sha256.h"
 
 #ifdef ANET_WITH_NVRTC
@@ -119,5 +123,23 @@ Expected<CompiledKernel> nvrtc_compile(const std::string &, const std::string &,
 }
 
 #endif
+
+std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJob> jobs) {
+  std::vector<Expected<CompiledKernel>> results(jobs.size(), CompiledKernel{});
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < jobs.size();)
+      results[i] = nvrtc_compile(jobs[i].source, jobs[i].arch, jobs[i].where);
+  };
+  std::vector<std::thread> threads;
+  const size_t helpers =
+      std::min<size_t>(jobs.size(), std::max(1u, std::thread::hardware_concurrency()));
+  for (size_t t = 1; t < helpers; ++t)
+    threads.emplace_back(worker);
+  worker();
+  for (std::thread &t : threads)
+    t.join();
+  return results;
+}
 
 } // namespace anet::cuda

@@ -5,7 +5,9 @@
 /// CI compiles every kernel for sm_90. Available where the CUDA toolkit was
 /// found at build time (ANET_WITH_NVRTC).
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "ir/error.h"
 
@@ -13,7 +15,7 @@ namespace anet::cuda {
 
 /// A compiled kernel and what ptxas reported of it (-v).
 struct CompiledKernel {
-  std::string image;      ///< cubin for sm_XY, PTX text for compute_XY
+  std::string image;     ///< cubin for sm_XY, PTX text for compute_XY
   std::string log;       ///< NVRTC's and ptxas's messages
   int registers = -1;    ///< per thread (-1: not reported)
   long spill_stores = 0; ///< bytes
@@ -39,5 +41,13 @@ std::string kernel_key(const std::string &source, const std::string &arch);
 /// build, an ExitCode::Runtime error saying so.
 Expected<CompiledKernel> nvrtc_compile(const std::string &source, const std::string &arch,
                                        const std::string &where);
+
+/// One compilation of nvrtc_compile_all.
+struct CompileJob {
+  std::string source, arch, where;
+};
+
+/// nvrtc_compile of every job, one per core at once; the results in order.
+std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJob> jobs);
 
 } // namespace anet::cuda

@@ -5,11 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <thread>
 
 #include <unistd.h>
 
@@ -65,29 +63,20 @@ TEST(Nvrtc, EveryAlexNetKernelCompilesForSm90WithoutSpills) {
                           std::string(model) + ": " + node_label(g.nodes[static_cast<size_t>(id)]));
         }
       }
-  std::vector<std::pair<std::string, std::string>> jobs(sources.begin(), sources.end());
-  std::vector<Expected<cuda::CompiledKernel>> results(jobs.size(), cuda::CompiledKernel{});
-  std::atomic<size_t> next{0};
+  std::vector<cuda::CompileJob> jobs;
+  for (const auto &[source, where] : sources)
+    jobs.push_back({source, "sm_90", where});
   const auto start = std::chrono::steady_clock::now();
-  auto worker = [&] {
-    for (size_t i; (i = next++) < jobs.size();)
-      results[i] = cuda::nvrtc_compile(jobs[i].first, "sm_90", jobs[i].second);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < std::max(2u, std::thread::hardware_concurrency()); ++t)
-    threads.emplace_back(worker);
-  worker();
-  for (std::thread &t : threads)
-    t.join();
+  const std::vector<Expected<cuda::CompiledKernel>> results = cuda::nvrtc_compile_all(jobs);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int max_registers = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
     ASSERT_TRUE(results[i].ok()) << results[i].error().message;
     const cuda::CompiledKernel &k = *results[i];
-    EXPECT_FALSE(k.image.empty()) << jobs[i].second;
-    EXPECT_EQ(k.spill_stores + k.spill_loads, 0) << jobs[i].second << " spills:\n" << k.log;
-    EXPECT_GT(k.registers, 0) << jobs[i].second << ": ptxas reported no registers:\n" << k.log;
+    EXPECT_FALSE(k.image.empty()) << jobs[i].where;
+    EXPECT_EQ(k.spill_stores + k.spill_loads, 0) << jobs[i].where << " spills:\n" << k.log;
+    EXPECT_GT(k.registers, 0) << jobs[i].where << ": ptxas reported no registers:\n" << k.log;
     max_registers = std::max(max_registers, k.registers);
   }
   std::printf("NVRTC %s: %zu nodes, %zu distinct kernels compiled for sm_90 in %.1f s; at most "
