@@ -11,11 +11,14 @@ each image's crops. Prints one JSON object with the fields of
 `anetrun bench --json` (images/s counts images, not crops).
 """
 import json
+import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from timing import time_runs  # noqa: E402
 
 
 def main() -> int:
@@ -66,22 +69,7 @@ def main() -> int:
                 F.softmax(forward(x, False), 1).view(batch, 10, 1000).mean(1)
         sync()
 
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e3)
-    times.sort()
-
-    def pct(p):
-        return times[min(len(times) - 1, int(p / 100 * len(times)))]
-
-    median = times[len(times) // 2]
-    print(json.dumps({"min_ms": times[0], "median_ms": median, "p90_ms": pct(90),
-                      "p99_ms": pct(99), "max_ms": times[-1],
-                      "images_per_s": batch * 1e3 / median}))
+    print(json.dumps(time_runs(step, batch, warmup, iterations)))
     return 0
 
 
