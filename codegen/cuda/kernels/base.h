@@ -39,4 +39,16 @@ template <class T> __device__ __forceinline__ T min_of(T a, T b) { return a < b 
 template <class T> __device__ __forceinline__ T max_of(T a, T b) { return a < b ? b : a; }
 constexpr long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
+/// The offset, under `strides`, of the row-major flat index `r` over the
+/// `Rank` axes `dims` (copies of P's anet_arrays).
+template <long Rank, class A>
+__device__ __forceinline__ long offset_of(long r, const A &dims, const A &strides) {
+  long off = 0;
+  for (long k = Rank - 1; k >= 0; --k) {
+    off += r % dims[k] * strides[k];
+    r /= dims[k];
+  }
+  return off;
+}
+
 } // namespace ac

@@ -20,18 +20,6 @@
 namespace ac {
 namespace layout {
 
-/// The offset, under `strides`, of the row-major flat index `r` over the
-/// `Rank` axes `dims`.
-template <long Rank, class A>
-__device__ __forceinline__ long offset_of(long r, const A &dims, const A &strides) {
-  long off = 0;
-  for (long k = Rank - 1; k >= 0; --k) {
-    off += r % dims[k] * strides[k];
-    r /= dims[k];
-  }
-  return off;
-}
-
 /// The side of a transpose's square tile.
 constexpr long kTile = 32;
 
@@ -58,8 +46,7 @@ template <class P> __device__ void strided_rows(const anet_cuda_args &args) {
   float *y = args.out[0];
   grid_stride(P::rows * P::inner, [&](long e) {
     const long r = e / P::inner, i = e % P::inner;
-    y[e] = x[layout::offset_of<P::outer_dims_size>(r, outer_dims, outer_strides) +
-             i * P::inner_stride];
+    y[e] = x[offset_of<P::outer_dims_size>(r, outer_dims, outer_strides) + i * P::inner_stride];
   });
 }
 
@@ -88,8 +75,8 @@ template <class P> __device__ void transpose(const anet_cuda_args &args) {
   if constexpr (P::rows < kTile || P::cols < kTile) {
     grid_stride(P::outer * P::rows * P::cols, [&](long e) {
       const long c = e % P::cols, r = e / P::cols % P::rows, o = e / (P::cols * P::rows);
-      y[layout::offset_of<rank>(o, outer_dims, outer_out) + r * P::row_stride + c] =
-          x[layout::offset_of<rank>(o, outer_dims, outer_in) + r + c * P::col_stride];
+      y[offset_of<rank>(o, outer_dims, outer_out) + r * P::row_stride + c] =
+          x[offset_of<rank>(o, outer_dims, outer_in) + r + c * P::col_stride];
     });
   } else {
     // One column of padding keeps the column-wise reads free of bank conflicts.
@@ -99,8 +86,8 @@ template <class P> __device__ void transpose(const anet_cuda_args &args) {
     block_stride(P::outer * row_tiles * col_tiles, [&](long t) {
       const long c0 = t % col_tiles * kTile, r0 = t / col_tiles % row_tiles * kTile;
       const long o = t / (col_tiles * row_tiles);
-      const float *xo = x + layout::offset_of<rank>(o, outer_dims, outer_in);
-      float *yo = y + layout::offset_of<rank>(o, outer_dims, outer_out);
+      const float *xo = x + offset_of<rank>(o, outer_dims, outer_in);
+      float *yo = y + offset_of<rank>(o, outer_dims, outer_out);
       const long r_end = min_of(kTile, P::rows - r0), c_end = min_of(kTile, P::cols - c0);
       // The previous tile's writes are done before this one overwrites it.
       __syncthreads();

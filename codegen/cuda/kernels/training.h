@@ -95,18 +95,6 @@ template <long A> __device__ __forceinline__ float exact_slope(float y, float lo
     return slope_at_output<A>(y, lo, hi);
 }
 
-/// The input offset of element `index` of an index space of N axes of sizes
-/// dims (row-major) whose axes step by strides.
-template <long N, class Array>
-__device__ __forceinline__ long offset_of(long index, const Array &dims, const Array &strides) {
-  long offset = 0;
-  for (long d = N - 1; d >= 0; --d) {
-    offset += index % dims[d] * strides[d];
-    index /= dims[d];
-  }
-  return offset;
-}
-
 /// The windows [first, last) of an axis of `outputs` positions whose taps
 /// (tap k of window o at o * stride - pad + k * dilation, k < kernel) can
 /// reach input position `at`: stride * o lies in [at + pad - (kernel - 1) *
@@ -320,10 +308,10 @@ template <class P> __device__ void reduce_sum(const anet_cuda_args &args) {
   const float *x = args.in[0];
   float *y = args.out[0];
   auto kept_offset = [&](long o) {
-    return train::offset_of<P::kept_dims_size>(o, kept_dims, kept_strides);
+    return offset_of<P::kept_dims_size>(o, kept_dims, kept_strides);
   };
   auto reduced_offset = [&](long r) {
-    return train::offset_of<P::reduced_dims_size>(r, reduced_dims, reduced_strides);
+    return offset_of<P::reduced_dims_size>(r, reduced_dims, reduced_strides);
   };
   if constexpr (P::inner_kept) {
     grid_stride(P::outputs * P::inner, [&](long t) {
