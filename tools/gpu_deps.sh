@@ -10,8 +10,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   libprotobuf-dev libprotobuf32 libprotobuf-lite32 protobuf-compiler libprotoc32
-  libonnx-dev libonnx1 libcli11-dev nlohmann-json3-dev
-  libpng-dev libpng16-16 zlib1g-dev libturbojpeg0-dev libturbojpeg0
+  libonnx-dev libonnx1 libonnxifi libcli11-dev nlohmann-json3-dev
+  libpng-dev libpng16-16 zlib1g-dev zlib1g libturbojpeg0-dev libturbojpeg0
   libgtest-dev libgmock-dev
 )
 rm -rf "$top/.gpu-deps"

@@ -13,11 +13,14 @@
 namespace anet::cpu {
 
 std::string float_literal(float v) {
-  if (std::isnan(v))
-    return "__builtin_nanf(\"\")";
-  if (std::isinf(v))
-    return v > 0 ? "__builtin_inff()" : "(-__builtin_inff())";
   char buf[64];
+  // Infinities and NaNs by their bits: the one constant expression that
+  // Clang, GCC and NVRTC all take (NVRTC has no __builtin_inff).
+  if (!std::isfinite(v)) {
+    std::snprintf(buf, sizeof buf, "__builtin_bit_cast(float, 0x%08xu)",
+                  std::bit_cast<uint32_t>(v));
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%af", static_cast<double>(v));
   return buf;
 }

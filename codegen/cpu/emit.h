@@ -82,7 +82,7 @@ void add_axis_split(KernelSourceBuilder &b, const Shape &shape, int64_t axis,
 void add_pool_window(KernelSourceBuilder &b, const Node &node, const Shape &x, const Shape &y);
 
 /// Formats a float as a C++ literal that reads back to the same bits
-/// (hex float; inf and nan as builtins).
+/// (hex float; inf and nan as __builtin_bit_cast of their bits).
 std::string float_literal(float v);
 
 /// The source body of node `id`'s kernel. Every op of ir/ops.def has an

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "frontend/onnx_import.h"
 #include "models/alexnet.h"
 #include "passes/passes.h"
+#include "tests/runtime/op_samples.h"
 
 namespace anet {
 namespace {
@@ -82,6 +84,33 @@ TEST(Nvrtc, EveryAlexNetKernelCompilesForSm90WithoutSpills) {
   std::printf("NVRTC %s: %zu nodes, %zu distinct kernels compiled for sm_90 in %.1f s; at most "
               "%d registers, no spills\n",
               cuda::nvrtc_version().c_str(), nodes, jobs.size(), seconds, max_registers);
+}
+
+// Every op's kernel (ir/ops.def, one sample each), and constants that are
+// not finite numbers (Clip's open bounds): NVRTC takes what the emu
+// device's Clang takes.
+TEST(Nvrtc, EveryOpsKernelAndNonFiniteConstantsCompile) {
+  if (!cuda::nvrtc_available())
+    GTEST_SKIP() << "built without NVRTC (no CUDA toolkit)";
+  std::vector<cuda::CompileJob> jobs;
+  auto add = [&](const Node &node, const std::vector<Tensor> &inputs) {
+    const Graph g = test::one_node_program(node, inputs);
+    auto k = cuda::emit_kernel(g, 0);
+    ASSERT_TRUE(k.ok()) << k.error().message;
+    jobs.push_back({k->source, "sm_90", node_label(g.nodes[0])});
+  };
+  for (int i = 0; i < kNumOps; ++i)
+    if (std::optional<test::OpSample> sample = test::op_sample(static_cast<OpKind>(i)))
+      add(sample->node, sample->inputs);
+  const float inf = std::numeric_limits<float>::infinity();
+  Node grad = test::make_node(OpKind::ActivationGrad);
+  grad.attrs.set("activation", std::string("Clip"));
+  grad.attrs.set("activation_min", -inf);
+  grad.attrs.set("activation_max", inf);
+  add(grad, {test::varied({3, 5}), test::varied({3, 5})});
+  const std::vector<Expected<cuda::CompiledKernel>> results = cuda::nvrtc_compile_all(jobs);
+  for (size_t i = 0; i < jobs.size(); ++i)
+    EXPECT_TRUE(results[i].ok()) << results[i].error().message;
 }
 
 TEST(Nvrtc, CompileErrorsShowTheLogAndTheSourceLine) {
