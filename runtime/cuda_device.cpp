@@ -90,10 +90,10 @@ class CudaDevice;
 
 class CudaKernel final : public Kernel {
 public:
-  CudaKernel(CudaDevice &device, CUmodule module, CUfunction function, cuda::KernelSource launch,
-             std::string where)
-      : device_(device), module_(module), function_(function), grid_(launch.grid),
-        block_(launch.block), where_(std::move(where)) {}
+  CudaKernel(CudaDevice &device, CUmodule module, CUfunction function, CUdeviceptr scratch,
+             cuda::KernelSource launch, std::string where)
+      : device_(device), module_(module), function_(function), scratch_(scratch),
+        grid_(launch.grid), block_(launch.block), where_(std::move(where)) {}
   ~CudaKernel() override;
 
   Status run(std::span<const float *const> inputs, std::span<float *const> outputs) override;
@@ -102,6 +102,7 @@ private:
   CudaDevice &device_;
   CUmodule module_;
   CUfunction function_;
+  CUdeviceptr scratch_; ///< the kernel's own (cuda::KernelSource::scratch_bytes), or 0
   unsigned grid_, block_;
   std::string where_;
 };
@@ -166,14 +167,23 @@ public:
     ANET_RETURN_IF_ERR(
         d_.check(d_.cuModuleLoadData(&module, cubin.data()), "cuModuleLoadData", where));
     CUfunction function = nullptr;
-    if (Status s = d_.check(d_.cuModuleGetFunction(&function, module, k.entry.c_str()),
-                            "cuModuleGetFunction", where);
-        !s.ok()) {
+    CUdeviceptr scratch = 0;
+    Status s = d_.check(d_.cuModuleGetFunction(&function, module, k.entry.c_str()),
+                        "cuModuleGetFunction", where);
+    if (s.ok() && k.scratch_bytes > 0) {
+      s = d_.check(d_.cuMemAlloc(&scratch, k.scratch_bytes), "cuMemAlloc",
+                   where + ": its " + std::to_string(k.scratch_bytes) + " bytes of scratch");
+      if (s.ok())
+        s = d_.check(d_.cuMemsetD8(scratch, 0, k.scratch_bytes), "cuMemsetD8", where);
+    }
+    if (!s.ok()) {
+      if (scratch)
+        d_.cuMemFree(scratch);
       d_.cuModuleUnload(module);
       return s.error();
     }
     return std::unique_ptr<Kernel>(
-        std::make_unique<CudaKernel>(*this, module, function, std::move(k), where));
+        std::make_unique<CudaKernel>(*this, module, function, scratch, std::move(k), where));
   }
 
   Expected<Buffer> allocate(int64_t numel) override {
@@ -257,7 +267,11 @@ private:
   const std::map<std::string, CudaBinary> *carried_; ///< the plan's (or null)
 };
 
-CudaKernel::~CudaKernel() { device_.driver().cuModuleUnload(module_); }
+CudaKernel::~CudaKernel() {
+  if (scratch_)
+    device_.driver().cuMemFree(scratch_);
+  device_.driver().cuModuleUnload(module_);
+}
 
 Status CudaKernel::run(std::span<const float *const> inputs, std::span<float *const> outputs) {
   if (inputs.size() > ANET_CUDA_MAX_OPERANDS || outputs.size() > ANET_CUDA_MAX_OPERANDS)
@@ -266,6 +280,7 @@ Status CudaKernel::run(std::span<const float *const> inputs, std::span<float *co
   anet_cuda_args args{};
   std::copy(inputs.begin(), inputs.end(), args.in);
   std::copy(outputs.begin(), outputs.end(), args.out);
+  args.scratch = reinterpret_cast<void *>(scratch_);
   return device_.launch(function_, grid_, block_, args, where_);
 }
 

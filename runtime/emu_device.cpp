@@ -19,10 +19,11 @@ namespace {
 
 class EmuKernel final : public Kernel {
 public:
-  EmuKernel(emu::Emulator &emu, const anet_emu_kernel &kernel, cuda::KernelSource launch,
-            std::string where)
-      : emu_(emu), kernel_(kernel), grid_(launch.grid), block_(launch.block),
+  EmuKernel(emu::Emulator &emu, const anet_emu_kernel &kernel, void *scratch,
+            cuda::KernelSource launch, std::string where)
+      : emu_(emu), kernel_(kernel), scratch_(scratch), grid_(launch.grid), block_(launch.block),
         where_(std::move(where)) {}
+  ~EmuKernel() override { emu_.free(scratch_); }
 
   Status run(std::span<const float *const> inputs, std::span<float *const> outputs) override {
     if (inputs.size() > ANET_CUDA_MAX_OPERANDS || outputs.size() > ANET_CUDA_MAX_OPERANDS)
@@ -31,6 +32,7 @@ public:
     anet_cuda_args args{};
     std::copy(inputs.begin(), inputs.end(), args.in);
     std::copy(outputs.begin(), outputs.end(), args.out);
+    args.scratch = scratch_;
     void *params[] = {&args};
     Status s = emu_.launch(kernel_, {grid_, 1, 1}, {block_, 1, 1}, 0, params);
     if (!s.ok())
@@ -41,6 +43,7 @@ public:
 private:
   emu::Emulator &emu_;
   const anet_emu_kernel &kernel_;
+  void *scratch_; ///< the kernel's own (cuda::KernelSource::scratch_bytes), or null
   unsigned grid_, block_;
   std::string where_;
 };
@@ -65,8 +68,15 @@ public:
     ANET_ASSIGN_OR_RETURN(cuda::KernelSource k, cuda::emit_kernel(graph, id));
     cpu::KernelRequest r = request(graph, id, k);
     ANET_ASSIGN_OR_RETURN(auto kernels, emu_->load(std::span<const cpu::KernelRequest>(&r, 1)));
+    void *scratch = nullptr;
+    if (k.scratch_bytes > 0) {
+      if (!(scratch = emu_->allocate(k.scratch_bytes)))
+        return make_error(ExitCode::Runtime, r.where, ": emu: out of memory allocating ",
+                          k.scratch_bytes, " bytes of scratch");
+      std::memset(scratch, 0, k.scratch_bytes);
+    }
     return std::unique_ptr<Kernel>(
-        std::make_unique<EmuKernel>(*emu_, *kernels[0], std::move(k), r.where));
+        std::make_unique<EmuKernel>(*emu_, *kernels[0], scratch, std::move(k), r.where));
   }
 
   Expected<Buffer> allocate(int64_t numel) override {

@@ -23,7 +23,16 @@ struct KernelSource {
   std::string entry = "anet_kernel";
   unsigned grid = 1;
   unsigned block = kBlockThreads;
+  /// Device memory the kernel keeps between launches (anet_cuda_args::
+  /// scratch), zeroed when allocated; 0 for none.
+  size_t scratch_bytes = 0;
 };
+
+/// The blocks a split-K product aims to keep busy: a few per multiprocessor
+/// of the largest GPUs (132 on the H100 and H200).
+constexpr int64_t kSplitTargetBlocks = 512;
+/// The least depth one split of a split-K product sums.
+constexpr int64_t kSplitMinDepth = 1024;
 
 /// The kernel of node `id` of `graph`. Errors name the node and op.
 Expected<KernelSource> emit_kernel(const Graph &graph, NodeId id);

@@ -153,6 +153,23 @@ TEST(CpuLinear, ConvGradients) {
   }
 }
 
+// dW over a long depth (images x positions) and a small output: the CUDA
+// kernel splits the depth (split-K: 12 slices of one tile; 7 slices, the
+// last shorter, of 2 tiles in each of 2 groups) and adds the slices in order.
+TEST(CpuLinear, ConvGradWeightOverALongDepth) {
+  for (const ConvCase &c :
+       {ConvCase{{8, 3, 40, 40}, 8, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
+        ConvCase{{15, 32, 23, 23}, 64, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2}}) {
+    SCOPED_TRACE(c.label());
+    const Shape y = conv_output(c);
+    Tensor x = random_tensor(c.x, 620), dy = random_tensor(y, 621);
+    Node node = conv_node(OpKind::ConvGradWeight, c);
+    // Three runs of one kernel: its arrival counters are ready again after
+    // each, and the sums come out the same.
+    expect_matches_reference(node, {x, dy}, sum_tolerance(y[0] * y[2] * y[3]), 3);
+  }
+}
+
 // AlexNet's five convolutions (conv1 on a 227 x 227 input) at batch 1 and 2.
 const std::vector<ConvCase> kAlexNetConvs = {
     {{1, 3, 227, 227}, 96, 11, 11, {4, 4}, {0, 0, 0, 0}, {1, 1}, 1},
@@ -188,7 +205,8 @@ TEST(CpuLinear, AlexNetConvGradients) {
 // Gemm: A [m, k] (or [k, m] with transA), B [k, n] (or [n, k] with transB),
 // C in each form that broadcasts to [m, n] (or none).
 void check_gemm(int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, float alpha,
-                float beta, const std::optional<Shape> &c, const Act &act, uint32_t seed) {
+                float beta, const std::optional<Shape> &c, const Act &act, uint32_t seed,
+                int runs = 1) {
   SCOPED_TRACE("Gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
                " transA " + std::to_string(trans_a) + " transB " + std::to_string(trans_b) +
                " alpha " + std::to_string(alpha) + " beta " + std::to_string(beta) + " C " +
@@ -203,7 +221,21 @@ void check_gemm(int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, flo
                             random_tensor(trans_b ? Shape{n, k} : Shape{k, n}, seed + 1)};
   if (c)
     in.push_back(random_tensor(*c, seed + 2));
-  expect_matches_reference(node, in, sum_tolerance(k));
+  expect_matches_reference(node, in, sum_tolerance(k), runs);
+}
+
+// Few outputs over a long depth: the CUDA kernel splits the depth (4 slices
+// of one tile, the last shorter; 2 slices of 10 tiles), the epilogue (alpha,
+// beta C, activation) after the slices are added. Three runs of one kernel
+// give the same bits.
+TEST(CpuLinear, GemmOverALongDepth) {
+  uint32_t seed = 640;
+  for (bool trans_a : {false, true})
+    for (bool trans_b : {false, true}) {
+      check_gemm(20, 30, 5000, trans_a, trans_b, 0.5f, 2.f, Shape{30}, Act{"Relu"}, seed, 3);
+      seed += 3;
+    }
+  check_gemm(128, 300, 3000, false, true, 1.f, 1.f, Shape{300}, Act{}, seed, 3);
 }
 
 TEST(CpuLinear, GemmTransposesAndBroadcasts) {

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -61,27 +62,41 @@ inline Device *test_device(std::string *why) {
   return device.get();
 }
 
-/// Runs a one-node program of `node` over `inputs` on `device`.
+/// Runs a one-node program of `node` over `inputs` on `device`, `runs`
+/// times on one executor (each run's outputs must equal the first's, bit
+/// for bit); returns the last run's outputs.
 inline std::vector<Tensor> run_on(Device &device, const Node &node,
-                                  const std::vector<Tensor> &inputs) {
+                                  const std::vector<Tensor> &inputs, int runs = 1) {
   Graph program = one_node_program(node, inputs);
   auto ex = Executor::create(program, {}, device);
   if (!ex.ok()) {
     ADD_FAILURE() << device.name() << ": " << ex.error().message;
     return {};
   }
-  auto outputs = ex->run(inputs);
-  if (!outputs.ok()) {
-    ADD_FAILURE() << device.name() << ": " << outputs.error().message;
-    return {};
+  std::vector<Tensor> first;
+  for (int run = 0; run < runs; ++run) {
+    auto outputs = ex->run(inputs);
+    if (!outputs.ok()) {
+      ADD_FAILURE() << device.name() << ": " << outputs.error().message;
+      return {};
+    }
+    if (run == 0)
+      first = std::move(*outputs);
+    else
+      for (size_t k = 0; k < first.size(); ++k)
+        EXPECT_EQ(0, std::memcmp(first[k].data.data(), (*outputs)[k].data.data(),
+                                 first[k].data.size() * sizeof(float)))
+            << device.name() << ": run " << run + 1 << " differs from run 1 in output " << k;
+    if (run == runs - 1)
+      return run == 0 ? std::move(first) : std::move(*outputs);
   }
-  return std::move(*outputs);
+  return first;
 }
 
 /// Checks that the generated kernel of `node` computes what its reference
 /// kernel does on `inputs`, within `tol` (see the file comment).
 inline void expect_matches_reference(const Node &node, const std::vector<Tensor> &inputs,
-                                     double tol) {
+                                     double tol, int runs = 1) {
   std::string why;
   Device *device = test_device(&why);
 #ifdef ANET_TEST_SKIP_WITHOUT_DEVICE
@@ -93,7 +108,7 @@ inline void expect_matches_reference(const Node &node, const std::vector<Tensor>
   tol = std::max(tol, static_cast<double>(ANET_TEST_MIN_TOL));
   std::unique_ptr<Device> ref = make_reference_device();
   std::vector<Tensor> want = run_on(*ref, node, inputs);
-  std::vector<Tensor> got = run_on(*device, node, inputs);
+  std::vector<Tensor> got = run_on(*device, node, inputs, runs);
   ASSERT_EQ(got.size(), want.size());
   for (size_t k = 0; k < want.size(); ++k) {
     ASSERT_EQ(got[k].type, want[k].type) << "output " << k;

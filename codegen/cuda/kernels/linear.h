@@ -25,6 +25,10 @@
 ///   and C (broadcast) and the activation are the epilogue.
 /// - MatMul: a batch of row-major products, batch axes broadcast.
 ///
+/// A product with few tiles and a long depth (ConvGradWeight: conv1's is 96
+/// x 363 summed over 387,200; Gemm: fc6's) splits its depth among blocks
+/// (split_k), so that it keeps the GPU busy.
+///
 /// Sums run in depth order per element but in fp32 FMA steps, so results
 /// match the reference to rounding (the tests' tolerance), not bit for bit.
 
@@ -65,15 +69,16 @@ __device__ __forceinline__ void for_each_tile(long batch, long rows, long cols, 
 }
 
 /// The tile of C = A B at rows [i0, i0 + T::rows) and columns [j0, j0 +
-/// T::cols), clipped to rows x cols, summed over `depth`: out(i, j, sum) for
-/// each element inside. a_at(i, k) and b_at(k, j) read A and B (asked only
+/// T::cols), clipped to rows x cols, summed over depths [k_begin, k_end):
+/// out(i, j, sum) for each element inside. a_at(i, k) and b_at(k, j) read A and B (asked only
 /// inside rows, cols and depth). kARowsFast says A's consecutive rows are
 /// adjacent in memory (else its consecutive depths), kBColsFast the same of
 /// B's columns: the threads staging a slice then read adjacent addresses.
 /// Every thread of the block calls it (it synchronises the block).
 template <class T, bool kARowsFast, bool kBColsFast, class A, class B, class Out>
-__device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long cols, long depth,
-                                              const A &a_at, const B &b_at, const Out &out) {
+__device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long cols, long k_begin,
+                                              long k_end, const A &a_at, const B &b_at,
+                                              const Out &out) {
   constexpr long tm = T::rows, tn = T::cols, rm = tm / kSide, rn = tn / kSide;
   // Padded by one column, so that staging along the depth hits distinct banks.
   __shared__ float as[kSlice][tm + 1];
@@ -90,14 +95,14 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
 #pragma unroll
       for (long c = 0; c < rn; ++c)
         acc[r][c] = 0.f;
-    for (long k0 = 0; k0 < depth; k0 += kSlice) {
+    for (long k0 = k_begin; k0 < k_end; k0 += kSlice) {
       for (long e = tid; e < tm * kSlice; e += threads) {
         const long i = kARowsFast ? e % tm : e / kSlice, k = kARowsFast ? e / tm : e % kSlice;
-        as[k][i] = i0 + i < rows && k0 + k < depth ? a_at(i0 + i, k0 + k) : 0.f;
+        as[k][i] = i0 + i < rows && k0 + k < k_end ? a_at(i0 + i, k0 + k) : 0.f;
       }
       for (long e = tid; e < tn * kSlice; e += threads) {
         const long j = kBColsFast ? e % tn : e / kSlice, k = kBColsFast ? e / tn : e % kSlice;
-        bs[k][j] = j0 + j < cols && k0 + k < depth ? b_at(k0 + k, j0 + j) : 0.f;
+        bs[k][j] = j0 + j < cols && k0 + k < k_end ? b_at(k0 + k, j0 + j) : 0.f;
       }
       __syncthreads();
       if (computes) {
@@ -129,6 +134,63 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
             out(i, j, acc[r][c]);
         }
     }
+  }
+}
+
+/// `batch` products of rows x cols outputs over `depth`, tiles T, with the
+/// depth split `Splits` ways (split-K) for products with few tiles and a long
+/// depth. tile(b, i0, j0, k_begin, k_end, store) sums one tile over depths
+/// [k_begin, k_end) into store(i, j, sum) (multiply_tile); out(b, i, j, sum)
+/// takes each element's whole sum (the epilogue). Unsplit, store is out. Else
+/// each block sums one slice of one tile into `scratch` (Splits partial
+/// products, then one arrival counter per tile, zero between launches), and
+/// the tile's last slice to arrive adds the slices in order: the result does
+/// not depend on the order the blocks ran in.
+template <class T, long Splits, class Tile, class Out>
+__device__ __forceinline__ void split_k(long batch, long rows, long cols, long depth, void *scratch,
+                                        const Tile &tile, const Out &out) {
+  if constexpr (Splits == 1) {
+    for_each_tile<T>(batch, rows, cols, [&](long b, long i0, long j0) {
+      tile(b, i0, j0, 0, depth, [&](long i, long j, float sum) { out(b, i, j, sum); });
+    });
+  } else {
+    float *partial = static_cast<float *>(scratch);
+    const long outputs = batch * rows * cols;
+    unsigned *arrivals = reinterpret_cast<unsigned *>(partial + Splits * outputs);
+    // Slices of whole staging depths.
+    const long per_split = ceil_div(ceil_div(depth, Splits), kSlice) * kSlice;
+    const long row_tiles = ceil_div(rows, T::rows), col_tiles = ceil_div(cols, T::cols);
+    __shared__ bool last;
+    block_stride(batch * row_tiles * col_tiles * Splits, [&](long t) {
+      const long split = t % Splits, index = t / Splits;
+      const long j0 = index % col_tiles * T::cols, i0 = index / col_tiles % row_tiles * T::rows;
+      const long b = index / col_tiles / row_tiles;
+      const long k_begin = min_of(split * per_split, depth);
+      float *slice = partial + split * outputs + b * rows * cols;
+      tile(b, i0, j0, k_begin, min_of(k_begin + per_split, depth),
+           [&](long i, long j, float sum) { slice[i * cols + j] = sum; });
+      __threadfence();
+      __syncthreads();
+      if (threadIdx.x == 0)
+        last = atomicAdd(&arrivals[index], 1u) == Splits - 1;
+      __syncthreads();
+      if (last) {
+        __threadfence();
+        const volatile float *slices = partial + b * rows * cols;
+        for (long e = threadIdx.x; e < T::rows * T::cols; e += blockDim.x) {
+          const long i = i0 + e / T::cols, j = j0 + e % T::cols;
+          if (i >= rows || j >= cols)
+            continue;
+          float sum = 0.f;
+          for (long s = 0; s < Splits; ++s)
+            sum += slices[s * outputs + i * cols + j];
+          out(b, i, j, sum);
+        }
+        if (threadIdx.x == 0)
+          arrivals[index] = 0; // ready for the next launch
+      }
+      __syncthreads(); // `last` is rewritten for the next tile
+    });
   }
 }
 
@@ -173,7 +235,8 @@ template <class P> __device__ void conv(const anet_cuda_args &args) {
     linear::for_each_tile<T>(P::group, D::mg, D::outputs, [&](long g, long i0, long j0) {
       const float *wg = w + g * D::mg * D::depth, *xg = x + g * D::cg * D::plane;
       linear::multiply_tile<T, false, true>(
-          i0, j0, D::mg, D::outputs, D::depth, [&](long i, long k) { return wg[i * D::depth + k]; },
+          i0, j0, D::mg, D::outputs, 0, D::depth,
+          [&](long i, long k) { return wg[i * D::depth + k]; },
           [&](long k, long j) { return linear::im2col_at<P>(xg, k, j); },
           [&](long i, long j, float sum) {
             const long m = g * D::mg + i;
@@ -201,7 +264,7 @@ template <class P> __device__ void conv_grad_input(const anet_cuda_args &args) {
       const float *wg = w + g * D::mg * D::depth;
       const float *dyg = dy + g * D::mg * D::positions;
       linear::multiply_tile<T, D::taps == 1, true>(
-          i0, j0, D::cg, D::inputs, depth,
+          i0, j0, D::cg, D::inputs, 0, depth,
           [&](long i, long k) { return wg[(k / D::taps * D::cg + i) * D::taps + k % D::taps]; },
           [&](long k, long j) {
             const long m = k / D::taps, r = k % D::taps / P::kw, s = k % P::kw;
@@ -225,54 +288,60 @@ template <class P> __device__ void conv_grad_input(const anet_cuda_args &args) {
 /// ConvGradWeight: X[N,C,H,W], dY[N,M,OH,OW] -> dW[M,C/group,KH,KW], the
 /// gradient of Conv's weight: dW[m][c][r][s] = sum over images and output
 /// positions of dY[n][m][oh][ow] im2col(X)[(c, r, s)][(n, oh, ow)]. Per
-/// group an implicit GEMM whose depth is every image's positions; zero
-/// where there are none.
+/// group an implicit GEMM whose depth is every image's positions (zero where
+/// there are none), split P::splits ways (codegen/cuda/emit.cpp).
 template <class P> __device__ void conv_grad_weight(const anet_cuda_args &args) {
   using D = linear::ConvDims<P>;
   using T = linear::TileShape<D::mg, D::depth>;
   const float *x = args.in[0], *dy = args.in[1];
   float *dw = args.out[0];
-  linear::for_each_tile<T>(P::group, D::mg, D::depth, [&](long g, long i0, long j0) {
-    const float *xg = x + g * D::cg * D::plane;
-    const float *dyg = dy + g * D::mg * D::positions;
-    linear::multiply_tile<T, false, false>(
-        i0, j0, D::mg, D::depth, D::outputs,
-        [&](long i, long k) {
-          if constexpr (D::positions > 0)
-            return dyg[(k / D::positions * P::m + i) * D::positions + k % D::positions];
-          else
-            return 0.f;
-        },
-        [&](long k, long j) {
-          if constexpr (D::positions > 0)
-            return linear::im2col_at<P>(xg, j, k);
-          else
-            return 0.f;
-        },
-        [&](long i, long j, float sum) { dw[(g * D::mg + i) * D::depth + j] = sum; });
-  });
+  linear::split_k<T, P::splits>(
+      P::group, D::mg, D::depth, D::outputs, args.scratch,
+      [&](long g, long i0, long j0, long k_begin, long k_end, const auto &store) {
+        const float *xg = x + g * D::cg * D::plane;
+        const float *dyg = dy + g * D::mg * D::positions;
+        linear::multiply_tile<T, false, false>(
+            i0, j0, D::mg, D::depth, k_begin, k_end,
+            [&](long i, long k) {
+              if constexpr (D::positions > 0)
+                return dyg[(k / D::positions * P::m + i) * D::positions + k % D::positions];
+              else
+                return 0.f;
+            },
+            [&](long k, long j) {
+              if constexpr (D::positions > 0)
+                return linear::im2col_at<P>(xg, j, k);
+              else
+                return 0.f;
+            },
+            store);
+      },
+      [&](long g, long i, long j, float sum) { dw[(g * D::mg + i) * D::depth + j] = sum; });
 }
 
 /// Gemm: A, B, optional C -> Y[M,N] = act(alpha op(A) op(B) + beta C), op
 /// transposing when P::trans_a / P::trans_b, C read through the broadcast
-/// strides P::c_rs, P::c_cs.
+/// strides P::c_rs, P::c_cs; the depth split P::splits ways (fc6 at batch
+/// 128 has 128 tiles of 9216 depths).
 template <class P> __device__ void gemm(const anet_cuda_args &args) {
   using T = linear::TileShape<P::m, P::n>;
   const float *a = args.in[0], *b = args.in[1];
   const float *c = P::has_c ? args.in[2] : nullptr;
   float *y = args.out[0];
-  linear::for_each_tile<T>(1, P::m, P::n, [&](long, long i0, long j0) {
-    linear::multiply_tile<T, P::trans_a, !P::trans_b>(
-        i0, j0, P::m, P::n, P::k,
-        [&](long i, long k) { return P::trans_a ? a[k * P::m + i] : a[i * P::k + k]; },
-        [&](long k, long j) { return P::trans_b ? b[j * P::k + k] : b[k * P::n + j]; },
-        [&](long i, long j, float sum) {
-          float v = P::alpha * sum;
-          if constexpr (P::has_c)
-            v += P::beta * c[i * P::c_rs + j * P::c_cs];
-          y[i * P::n + j] = activate_p<P>(v);
-        });
-  });
+  linear::split_k<T, P::splits>(
+      1, P::m, P::n, P::k, args.scratch,
+      [&](long, long i0, long j0, long k_begin, long k_end, const auto &store) {
+        linear::multiply_tile<T, P::trans_a, !P::trans_b>(
+            i0, j0, P::m, P::n, k_begin, k_end,
+            [&](long i, long k) { return P::trans_a ? a[k * P::m + i] : a[i * P::k + k]; },
+            [&](long k, long j) { return P::trans_b ? b[j * P::k + k] : b[k * P::n + j]; }, store);
+      },
+      [&](long, long i, long j, float sum) {
+        float v = P::alpha * sum;
+        if constexpr (P::has_c)
+          v += P::beta * c[i * P::c_rs + j * P::c_cs];
+        y[i * P::n + j] = activate_p<P>(v);
+      });
 }
 
 /// MatMul: A, B -> act(A B) over a batch of row-major products [M,K] x
@@ -296,7 +365,7 @@ template <class P> __device__ void matmul(const anet_cuda_args &args) {
     const float *ab = a + a_off, *bb = b + b_off;
     float *yb = y + bi * P::m * P::n;
     linear::multiply_tile<T, false, true>(
-        i0, j0, P::m, P::n, P::k, [&](long i, long k) { return ab[i * P::k + k]; },
+        i0, j0, P::m, P::n, 0, P::k, [&](long i, long k) { return ab[i * P::k + k]; },
         [&](long k, long j) { return bb[k * P::n + j]; },
         [&](long i, long j, float sum) { yb[i * P::n + j] = activate_p<P>(sum); });
   });
