@@ -18,12 +18,14 @@ void add_to_p(std::string &body, const std::string &line) {
 
 /// The split of the depth of `batch` products of rows x cols outputs (the
 /// template's linear::split_k): enough slices for kSplitTargetBlocks blocks
-/// over tiles of 4096 outputs, each at least kSplitMinDepth deep. Sets
+/// over its tiles, each at least kSplitMinDepth deep. Sets
 /// P::splits and the scratch: the partial products, then an arrival counter
 /// per tile (counted for tiles of 16 x 16, the smallest the template uses).
 void split_depth(std::string &body, KernelSource &k, int64_t batch, int64_t rows, int64_t cols,
                  int64_t depth) {
-  const int64_t outputs = batch * rows * cols, tiles = std::max<int64_t>(1, outputs / 4096);
+  // linear::TileShape: 128 x 128 where both sides pass 64, else 4096 outputs.
+  const int64_t tile = rows > 64 && cols > 64 ? 16384 : 4096;
+  const int64_t outputs = batch * rows * cols, tiles = std::max<int64_t>(1, outputs / tile);
   const int64_t splits = std::clamp<int64_t>((kSplitTargetBlocks + tiles - 1) / tiles, 1,
                                              std::max<int64_t>(1, depth / kSplitMinDepth));
   add_to_p(body, "static constexpr long splits = " + std::to_string(splits) + ";");

@@ -240,11 +240,12 @@ TEST(CpuLinear, GemmOverALongDepth) {
 
 TEST(CpuLinear, GemmTransposesAndBroadcasts) {
   // Packed (17 x 33, 100 x 45), one row or few columns (the skinny forms),
-  // tiny, and a depth of 1. Each size runs the four transpose combinations
+  // tiny, a depth of 1, and 150 x 200 (the CUDA kernel's 128 x 128 tiles,
+  // ragged on both sides). Each size runs the four transpose combinations
   // with two C forms each, chosen so that every size meets every C form and
   // every transpose combination meets every C form across the sizes.
-  const std::vector<Ints> sizes = {{17, 33, 100}, {100, 45, 7}, {1, 40, 37},
-                                   {45, 3, 70},   {3, 2, 5},    {13, 129, 1}};
+  const std::vector<Ints> sizes = {{17, 33, 100}, {100, 45, 7}, {1, 40, 37},   {45, 3, 70},
+                                   {3, 2, 5},     {13, 129, 1}, {150, 200, 37}};
   uint32_t seed = 600;
   for (size_t si = 0; si < sizes.size(); ++si) {
     const int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2];

@@ -46,15 +46,18 @@ constexpr long kSide = 16;
 /// The threads of that grid.
 constexpr long kGridThreads = kSide * kSide;
 
-/// The tile of a product of Rows x Cols outputs: 4096 of them, 64 x 64
-/// unless the product is narrow along one side (16 x 256 for one row).
+/// The tile of a product of Rows x Cols outputs: 128 x 128 (8 x 8 per
+/// thread: 16 shared-memory loads feed 64 FMAs) where both sides are longer
+/// than 64; else 4096 outputs, 64 x 64 unless the product is narrow along
+/// one side (16 x 256 for one row).
 template <long Rows, long Cols> struct TileShape {
-  static constexpr long rows = Rows <= 16   ? 16
-                               : Cols <= 16 ? 256
-                               : Rows <= 32 ? 32
-                               : Cols <= 32 ? 128
-                                            : 64;
-  static constexpr long cols = 4096 / rows;
+  static constexpr long rows = Rows <= 16                 ? 16
+                               : Cols <= 16               ? 256
+                               : Rows <= 32               ? 32
+                               : Cols <= 32               ? 128
+                               : Rows <= 64 || Cols <= 64 ? 64
+                                                          : 128;
+  static constexpr long cols = (rows == 128 ? 16384 : 4096) / rows;
 };
 
 /// Runs f(b, i0, j0) for every tile of `batch` products of rows x cols
@@ -83,7 +86,7 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
   // Padded by one column, so that staging along the depth hits distinct banks.
   __shared__ float as[kSlice][tm + 1];
   __shared__ float bs[kSlice][tn + 1];
-  const long tid = threadIdx.x, threads = blockDim.x;
+  const int tid = threadIdx.x, threads = blockDim.x;
   // A block of fewer than 256 threads takes the thread grid in turns, each
   // turn restaging every slice.
   for (long first = 0; first < kGridThreads; first += threads) {
@@ -96,12 +99,12 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
       for (long c = 0; c < rn; ++c)
         acc[r][c] = 0.f;
     for (long k0 = k_begin; k0 < k_end; k0 += kSlice) {
-      for (long e = tid; e < tm * kSlice; e += threads) {
-        const long i = kARowsFast ? e % tm : e / kSlice, k = kARowsFast ? e / tm : e % kSlice;
+      for (int e = tid; e < tm * kSlice; e += threads) {
+        const int i = kARowsFast ? e % tm : e / kSlice, k = kARowsFast ? e / tm : e % kSlice;
         as[k][i] = i0 + i < rows && k0 + k < k_end ? a_at(i0 + i, k0 + k) : 0.f;
       }
-      for (long e = tid; e < tn * kSlice; e += threads) {
-        const long j = kBColsFast ? e % tn : e / kSlice, k = kBColsFast ? e / tn : e % kSlice;
+      for (int e = tid; e < tn * kSlice; e += threads) {
+        const int j = kBColsFast ? e % tn : e / kSlice, k = kBColsFast ? e / tn : e % kSlice;
         bs[k][j] = j0 + j < cols && k0 + k < k_end ? b_at(k0 + k, j0 + j) : 0.f;
       }
       __syncthreads();
@@ -194,30 +197,37 @@ __device__ __forceinline__ void split_k(long batch, long rows, long cols, long d
   }
 }
 
-/// The shapes of a convolution node P (Conv or one of its gradients).
+/// The shapes of a convolution node P (Conv or one of its gradients), as
+/// int: the emitters refuse inputs of 2^31 elements or more, and 32-bit
+/// index arithmetic is several times cheaper than 64-bit on a GPU.
 template <class P> struct ConvDims {
-  static constexpr long cg = P::c / P::group;       ///< input channels per group
-  static constexpr long mg = P::m / P::group;       ///< output channels per group
-  static constexpr long taps = P::kh * P::kw;       ///< taps per input channel
-  static constexpr long depth = cg * taps;          ///< rows of im2col
-  static constexpr long plane = P::h * P::w;        ///< one input channel
-  static constexpr long positions = P::oh * P::ow;  ///< one output channel
-  static constexpr long outputs = P::n * positions; ///< columns of im2col
-  static constexpr long inputs = P::n * plane;      ///< columns of dX per channel
+  static constexpr int n = P::n, c = P::c, h = P::h, w = P::w, m = P::m;
+  static constexpr int kh = P::kh, kw = P::kw, oh = P::oh, ow = P::ow;
+  static constexpr int stride_h = P::stride_h, stride_w = P::stride_w;
+  static constexpr int pad_top = P::pad_top, pad_left = P::pad_left;
+  static constexpr int dilation_h = P::dilation_h, dilation_w = P::dilation_w;
+  static constexpr int cg = c / P::group;       ///< input channels per group
+  static constexpr int mg = m / P::group;       ///< output channels per group
+  static constexpr int taps = kh * kw;          ///< taps per input channel
+  static constexpr int depth = cg * taps;       ///< rows of im2col
+  static constexpr int plane = h * w;           ///< one input channel
+  static constexpr int positions = oh * ow;     ///< one output channel
+  static constexpr int outputs = n * positions; ///< columns of im2col
+  static constexpr int inputs = n * plane;      ///< columns of dX per channel
 };
 
 /// im2col(X) at row `tap` (c, r, s) and column `col` (image, oh, ow) of one
 /// group, whose first channel of image 0 is at xg: X[image][c][oh*sh - pt +
 /// r*dh][ow*sw - pl + s*dw], zero in the padding. Needs positions > 0.
-template <class P> __device__ __forceinline__ float im2col_at(const float *xg, long tap, long col) {
+template <class P> __device__ __forceinline__ float im2col_at(const float *xg, int tap, int col) {
   using D = ConvDims<P>;
-  const long c = tap / D::taps, r = tap % D::taps / P::kw, s = tap % P::kw;
-  const long image = col / D::positions, p = col % D::positions;
-  const long ih = p / P::ow * P::stride_h - P::pad_top + r * P::dilation_h;
-  const long iw = p % P::ow * P::stride_w - P::pad_left + s * P::dilation_w;
-  if (ih < 0 || ih >= P::h || iw < 0 || iw >= P::w)
+  const int c = tap / D::taps, r = tap % D::taps / D::kw, s = tap % D::kw;
+  const int image = col / D::positions, p = col % D::positions;
+  const int ih = p / D::ow * D::stride_h - D::pad_top + r * D::dilation_h;
+  const int iw = p % D::ow * D::stride_w - D::pad_left + s * D::dilation_w;
+  if (ih < 0 || ih >= D::h || iw < 0 || iw >= D::w)
     return 0.f;
-  return xg[((image * P::c + c) * P::h + ih) * P::w + iw];
+  return xg[((image * D::c + c) * D::h + ih) * D::w + iw];
 }
 
 } // namespace linear
@@ -236,8 +246,8 @@ template <class P> __device__ void conv(const anet_cuda_args &args) {
       const float *wg = w + g * D::mg * D::depth, *xg = x + g * D::cg * D::plane;
       linear::multiply_tile<T, false, true>(
           i0, j0, D::mg, D::outputs, 0, D::depth,
-          [&](long i, long k) { return wg[i * D::depth + k]; },
-          [&](long k, long j) { return linear::im2col_at<P>(xg, k, j); },
+          [&](int i, int k) { return wg[i * D::depth + k]; },
+          [&](int k, int j) { return linear::im2col_at<P>(xg, k, j); },
           [&](long i, long j, float sum) {
             const long m = g * D::mg + i;
             if constexpr (P::has_bias)
@@ -265,18 +275,18 @@ template <class P> __device__ void conv_grad_input(const anet_cuda_args &args) {
       const float *dyg = dy + g * D::mg * D::positions;
       linear::multiply_tile<T, D::taps == 1, true>(
           i0, j0, D::cg, D::inputs, 0, depth,
-          [&](long i, long k) { return wg[(k / D::taps * D::cg + i) * D::taps + k % D::taps]; },
-          [&](long k, long j) {
-            const long m = k / D::taps, r = k % D::taps / P::kw, s = k % P::kw;
-            const long image = j / D::plane, ih = j % D::plane / P::w, iw = j % P::w;
-            const long th = ih + P::pad_top - r * P::dilation_h;
-            const long tw = iw + P::pad_left - s * P::dilation_w;
-            if (th < 0 || tw < 0 || th % P::stride_h != 0 || tw % P::stride_w != 0)
+          [&](int i, int k) { return wg[(k / D::taps * D::cg + i) * D::taps + k % D::taps]; },
+          [&](int k, int j) {
+            const int m = k / D::taps, r = k % D::taps / D::kw, s = k % D::kw;
+            const int image = j / D::plane, ih = j % D::plane / D::w, iw = j % D::w;
+            const int th = ih + D::pad_top - r * D::dilation_h;
+            const int tw = iw + D::pad_left - s * D::dilation_w;
+            if (th < 0 || tw < 0 || th % D::stride_h != 0 || tw % D::stride_w != 0)
               return 0.f;
-            const long oh = th / P::stride_h, ow = tw / P::stride_w;
-            if (oh >= P::oh || ow >= P::ow)
+            const int oh = th / D::stride_h, ow = tw / D::stride_w;
+            if (oh >= D::oh || ow >= D::ow)
               return 0.f;
-            return dyg[((image * P::m + m) * P::oh + oh) * P::ow + ow];
+            return dyg[((image * D::m + m) * D::oh + oh) * D::ow + ow];
           },
           [&](long i, long j, float sum) {
             dx[(j / D::plane * P::c + g * D::cg + i) * D::plane + j % D::plane] = sum;
@@ -302,13 +312,13 @@ template <class P> __device__ void conv_grad_weight(const anet_cuda_args &args) 
         const float *dyg = dy + g * D::mg * D::positions;
         linear::multiply_tile<T, false, false>(
             i0, j0, D::mg, D::depth, k_begin, k_end,
-            [&](long i, long k) {
+            [&](int i, int k) {
               if constexpr (D::positions > 0)
-                return dyg[(k / D::positions * P::m + i) * D::positions + k % D::positions];
+                return dyg[(k / D::positions * D::m + i) * D::positions + k % D::positions];
               else
                 return 0.f;
             },
-            [&](long k, long j) {
+            [&](int k, int j) {
               if constexpr (D::positions > 0)
                 return linear::im2col_at<P>(xg, j, k);
               else
@@ -325,6 +335,7 @@ template <class P> __device__ void conv_grad_weight(const anet_cuda_args &args) 
 /// 128 has 128 tiles of 9216 depths).
 template <class P> __device__ void gemm(const anet_cuda_args &args) {
   using T = linear::TileShape<P::m, P::n>;
+  constexpr int m = P::m, n = P::n, depth = P::k; // 32-bit indices, as ConvDims
   const float *a = args.in[0], *b = args.in[1];
   const float *c = P::has_c ? args.in[2] : nullptr;
   float *y = args.out[0];
@@ -333,8 +344,8 @@ template <class P> __device__ void gemm(const anet_cuda_args &args) {
       [&](long, long i0, long j0, long k_begin, long k_end, const auto &store) {
         linear::multiply_tile<T, P::trans_a, !P::trans_b>(
             i0, j0, P::m, P::n, k_begin, k_end,
-            [&](long i, long k) { return P::trans_a ? a[k * P::m + i] : a[i * P::k + k]; },
-            [&](long k, long j) { return P::trans_b ? b[j * P::k + k] : b[k * P::n + j]; }, store);
+            [&](int i, int k) { return P::trans_a ? a[k * m + i] : a[i * depth + k]; },
+            [&](int k, int j) { return P::trans_b ? b[j * depth + k] : b[k * n + j]; }, store);
       },
       [&](long, long i, long j, float sum) {
         float v = P::alpha * sum;
