@@ -29,6 +29,7 @@
 #include "codegen/cuda/emit.h"
 #include "codegen/cuda/kernels/args.h"
 #include "codegen/cuda/nvrtc.h"
+#include "ir/cache_dir.h"
 #include "runtime/device.h"
 
 namespace anet {
@@ -110,9 +111,12 @@ private:
 class CudaDevice final : public Device {
 public:
   CudaDevice(const Driver &d, CUdevice device, CUcontext context, std::string arch, std::string gpu,
-             const std::map<std::string, CudaBinary> *carried)
+             const DeviceOptions &options)
       : d_(d), device_(device), context_(context), arch_(std::move(arch)), gpu_(std::move(gpu)),
-        carried_(carried) {}
+        cache_(options.kernel_cache == "none" ? ""
+               : options.kernel_cache.empty() ? default_kernel_cache_dir()
+                                              : options.kernel_cache),
+        carried_(options.cuda_kernels) {}
 
   ~CudaDevice() override { d_.cuDevicePrimaryCtxRelease(device_); }
 
@@ -135,7 +139,7 @@ public:
           jobs.push_back({k.source, arch_, node_label(graph.nodes[static_cast<size_t>(id)])});
       }
     }
-    std::vector<Expected<cuda::CompiledKernel>> results = cuda::nvrtc_compile_all(jobs);
+    std::vector<Expected<cuda::CompiledKernel>> results = cuda::nvrtc_compile_all(jobs, cache_);
     std::lock_guard lock(cubins_mutex_);
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (!results[i])
@@ -158,9 +162,12 @@ public:
       if (const CudaBinary *b = from_plan(k.source))
         cubin = b->image;
     if (cubin.empty()) {
-      ANET_ASSIGN_OR_RETURN(cuda::CompiledKernel compiled,
-                            cuda::nvrtc_compile(k.source, arch_, where));
-      cubin = std::move(compiled.image);
+      const cuda::CompileJob job{k.source, arch_, where};
+      Expected<cuda::CompiledKernel> compiled =
+          std::move(cuda::nvrtc_compile_all(std::span(&job, 1), cache_)[0]);
+      if (!compiled)
+        return std::move(compiled).take_error();
+      cubin = std::move(compiled->image);
     }
     ANET_RETURN_IF_ERR(current(where));
     CUmodule module = nullptr;
@@ -259,8 +266,9 @@ private:
   const Driver &d_;
   CUdevice device_;
   CUcontext context_;
-  std::string arch_; ///< "sm_90"
-  std::string gpu_;  ///< "NVIDIA H100 80GB HBM3 (sm_90)"
+  std::string arch_;  ///< "sm_90"
+  std::string gpu_;   ///< "NVIDIA H100 80GB HBM3 (sm_90)"
+  std::string cache_; ///< NVRTC's disk cache ("": none)
   std::mutex launch_mutex_;
   std::mutex cubins_mutex_;
   std::map<std::string, std::string> cubins_;        ///< by kernel source, for arch_
@@ -319,7 +327,7 @@ Expected<std::unique_ptr<Device>> make_cuda_device(const DeviceOptions &options)
       d->check(d->cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain", "cuda"));
   const std::string arch = "sm_" + std::to_string(major) + std::to_string(minor);
   return std::unique_ptr<Device>(std::make_unique<CudaDevice>(
-      *d, device, context, arch, std::string(name) + " (" + arch + ")", options.cuda_kernels));
+      *d, device, context, arch, std::string(name) + " (" + arch + ")", options));
 }
 
 } // namespace anet

@@ -100,8 +100,8 @@ protected:
 struct DeviceOptions {
   /// Worker threads of the cpu device (0: one per core).
   int threads = 0;
-  /// Where the cpu device caches compiled kernels ("": the default folder,
-  /// see codegen/cpu/jit.h; "none": no disk cache).
+  /// Where the cpu, emu and cuda devices cache compiled kernels ("": the
+  /// default folder, see ir/cache_dir.h; "none": no disk cache).
   std::string kernel_cache;
   /// Compiled kernels a plan carries (Plan::kernel_objects), or null; the
   /// cpu device uses those made for this CPU and compiles the others.

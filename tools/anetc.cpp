@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "codegen/cpu/jit.h"
 #endif
 #include "frontend/onnx_import.h"
+#include "ir/cache_dir.h"
 #include "ir/dot.h"
 #include "ir/plan.h"
 #include "ir/printer.h"
@@ -81,6 +83,7 @@ struct InspectArgs {
   std::string format = "text";
   std::string program = "infer";
   std::string output;
+  bool kernels = false;
 };
 
 struct ModelArgs {
@@ -297,7 +300,7 @@ Status embed_cpu_kernels(Plan &plan) {
 /// Compiles the CUDA kernel of every node of every program of `plan` with
 /// NVRTC for each of `archs` (cubins), plus PTX for the newest (which the
 /// driver compiles for later GPUs), in parallel, into Plan::cuda_kernels.
-Status embed_cuda_kernels(Plan &plan, const std::string &arch_list) {
+Status embed_cuda_kernels(Plan &plan, const std::string &arch_list, cuda::CompileCounts &counts) {
   if (!cuda::nvrtc_available())
     return make_error(ExitCode::Usage,
                       "--target cuda: this anetc was built without NVRTC (no CUDA toolkit)");
@@ -329,7 +332,8 @@ Status embed_cuda_kernels(Plan &plan, const std::string &arch_list) {
   for (const auto &[source, where] : sources)
     for (const std::string &arch : archs)
       jobs.push_back({source, arch, where});
-  std::vector<Expected<cuda::CompiledKernel>> results = cuda::nvrtc_compile_all(jobs);
+  std::vector<Expected<cuda::CompiledKernel>> results =
+      cuda::nvrtc_compile_all(jobs, default_kernel_cache_dir(), &counts);
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (!results[i])
       return results[i].error();
@@ -399,8 +403,9 @@ int run_compile(const CompileArgs &args) {
     if (Status s = embed_cpu_kernels(plan); !s.ok())
       return report(kTool, s.error());
   }
+  cuda::CompileCounts nvrtc;
   if (args.target == "cuda") {
-    if (Status s = embed_cuda_kernels(plan, args.arch); !s.ok())
+    if (Status s = embed_cuda_kernels(plan, args.arch, nvrtc); !s.ok())
       return report(kTool, s.error());
   }
 
@@ -419,7 +424,8 @@ int run_compile(const CompileArgs &args) {
     std::cout << ", " << plan.kernel_objects.size() << " CPU kernels";
   if (args.target == "cuda")
     std::cout << ", " << plan.cuda_kernels.size() << " CUDA kernels (" << args.arch
-              << " and PTX, NVRTC " << cuda::nvrtc_version() << ")";
+              << " and PTX, NVRTC " << cuda::nvrtc_version() << "; " << nvrtc.compiled
+              << " compiled, " << nvrtc.from_cache << " from the cache)";
   std::cout << "\n";
   return 0;
 }
@@ -453,13 +459,85 @@ Expected<std::string> render_svg(const std::string &dot_source) {
   return svg;
 }
 
+/// Each node's CUDA kernel in `plan`, per architecture it carries: what
+/// ptxas reported (registers, shared memory, spills) and its size, found by
+/// emitting the node's source again (its key names no node). JSON: one
+/// object per node and architecture.
+nlohmann::json cuda_kernel_rows(const Plan &plan) {
+  std::set<std::string> archs;
+  for (const auto &[key, k] : plan.cuda_kernels)
+    archs.insert(key.substr(0, key.find('/')));
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto &[name, program] : plan.programs)
+    for (NodeId id = 0; id < static_cast<NodeId>(program.nodes.size()); ++id) {
+      const Node &node = program.nodes[static_cast<size_t>(id)];
+      auto k = cuda::emit_kernel(program, id);
+      for (const std::string &arch : archs) {
+        nlohmann::json row = {{"program", name},
+                              {"node", node.name},
+                              {"op", std::string(op_name(node.op))},
+                              {"arch", arch}};
+        auto found = k.ok() ? plan.cuda_kernels.find(cuda::kernel_key(k->source, arch))
+                            : plan.cuda_kernels.end();
+        if (found == plan.cuda_kernels.end()) {
+          row["missing"] = true; // compiled by another NVRTC or kernel library
+        } else {
+          const CudaBinary &b = found->second;
+          row["registers"] = b.registers;
+          row["shared_bytes"] = b.shared_bytes;
+          row["spill_bytes"] = b.spill_bytes;
+          row["bytes"] = b.image.size();
+          row["scratch_bytes"] = k->scratch_bytes;
+        }
+        rows.push_back(std::move(row));
+      }
+    }
+  return rows;
+}
+
+std::string cuda_kernel_table(const nlohmann::json &rows) {
+  std::ostringstream os;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-14s %-34s %-22s %-11s %5s %9s %7s %9s %9s\n", "program",
+                "node", "op", "arch", "regs", "shared_B", "spill_B", "bytes", "scratch_B");
+  os << line;
+  for (const nlohmann::json &r : rows) {
+    const std::string program = r["program"], node = r["node"], op = r["op"], arch = r["arch"];
+    if (r.contains("missing")) {
+      std::snprintf(line, sizeof line, "%-14s %-34s %-22s %-11s not in the plan\n", program.c_str(),
+                    node.c_str(), op.c_str(), arch.c_str());
+    } else {
+      const int registers = r["registers"];
+      std::snprintf(line, sizeof line, "%-14s %-34s %-22s %-11s %5s %9lld %7lld %9lld %9lld\n",
+                    program.c_str(), node.c_str(), op.c_str(), arch.c_str(),
+                    registers < 0 ? "ptx" : std::to_string(registers).c_str(),
+                    r["shared_bytes"].get<long long>(), r["spill_bytes"].get<long long>(),
+                    r["bytes"].get<long long>(), r["scratch_bytes"].get<long long>());
+    }
+    os << line;
+  }
+  return os.str();
+}
+
 int run_inspect(const InspectArgs &args) {
   auto plan = read_plan_file(args.plan);
   if (!plan.ok())
     return report(kTool, plan.error());
   std::string format = args.json ? "json" : args.format;
   std::string text;
-  if (format == "text" || format == "json") {
+  if (args.kernels) {
+    if (format != "text" && format != "json")
+      return report(kTool,
+                    make_error(ExitCode::Usage, "--kernels prints text or json, not ", format));
+    if (plan->cuda_kernels.empty()) {
+      text = format == "json" ? "[]\n"
+                              : args.plan + ": the plan carries no CUDA kernels (anetc compile "
+                                            "--target cuda adds them)\n";
+    } else {
+      const nlohmann::json rows = cuda_kernel_rows(*plan);
+      text = format == "json" ? rows.dump(2) + "\n" : cuda_kernel_table(rows);
+    }
+  } else if (format == "text" || format == "json") {
     const PlanSummary summary = summarize(*plan);
     text = format == "json" ? summary_json(summary).dump(2) + "\n" : summary_text(summary);
   } else {
@@ -616,6 +694,10 @@ int tool_main(int argc, char **argv) {
       ->capture_default_str()
       ->group("Output");
   i->add_option("-o,--output", inspect.output, "Write to this file instead of standard output")
+      ->group("Output");
+  i->add_flag("--kernels", inspect.kernels,
+              "List each node's CUDA kernel per architecture: registers, shared memory, spills, "
+              "size and scratch (text or json)")
       ->group("Output");
 
   ModelArgs model;

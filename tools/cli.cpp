@@ -128,8 +128,8 @@ void add_execution_options(CLI::App *cmd, ExecutionArgs &args) {
       ->check(at_least(1))
       ->group("Execution");
   cmd->add_option("--kernel-cache", args.options.kernel_cache,
-                  "Folder of compiled cpu kernels, or 'none' [default: $ANET_CACHE_DIR, else "
-                  "~/.cache/anet/kernels]")
+                  "Folder of compiled kernels (cpu, emu and NVRTC's), or 'none' [default: "
+                  "$ANET_CACHE_DIR, else ~/.cache/anet/kernels]")
       ->group("Execution");
   cmd->add_flag("--emu-check", args.options.emu_checking,
                 "With --device emu: check bounds, barriers and shared-memory races (slower)")

@@ -151,16 +151,6 @@ std::string llvm_message(llvm::Error e) { return llvm::toString(std::move(e)); }
 
 } // namespace
 
-std::string default_kernel_cache_dir() {
-  if (const char *dir = std::getenv("ANET_CACHE_DIR"); dir && *dir)
-    return dir;
-  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    return (fs::path(xdg) / "anet" / "kernels").string();
-  if (const char *home = std::getenv("HOME"); home && *home)
-    return (fs::path(home) / ".cache" / "anet" / "kernels").string();
-  return "";
-}
-
 std::shared_ptr<const JitLanguage> cpu_language() {
   static const auto language = [] {
     auto l = std::make_shared<JitLanguage>();

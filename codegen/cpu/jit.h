@@ -15,6 +15,7 @@
 
 #include "codegen/cpu/kernel_library.h"
 #include "codegen/cpu/kernels/abi.h"
+#include "ir/cache_dir.h"
 #include "ir/error.h"
 
 namespace llvm {
@@ -22,10 +23,6 @@ class PassBuilder;
 }
 
 namespace anet::cpu {
-
-/// The disk cache used when none is named: $ANET_CACHE_DIR, else
-/// $XDG_CACHE_HOME/anet/kernels, else $HOME/.cache/anet/kernels.
-std::string default_kernel_cache_dir();
 
 /// A kernel to compile: the body emit_kernel wrote, and what it is for
 /// (node and op), which errors name.
@@ -67,7 +64,7 @@ std::shared_ptr<const JitLanguage> cpu_language();
 /// How the JIT compiles and caches.
 struct JitOptions {
   /// Folder for cached objects; empty: no disk cache.
-  std::string cache_dir = default_kernel_cache_dir();
+  std::string cache_dir = default_kernel_cache_dir(); ///< "": no disk cache
   /// Kernels compiled at once on separate threads (0: one per core).
   int parallel = 0;
   /// What it compiles (nullptr: cpu_language()).

@@ -4,8 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <optional>
+#include <sstream>
 #include <thread>
 
+#include "ir/atomic_file.h"
+#include "ir/read_file.h"
 #include "ir/sha256.h"
 
 #ifdef ANET_WITH_NVRTC
@@ -124,12 +129,82 @@ Expected<CompiledKernel> nvrtc_compile(const std::string &, const std::string &,
 
 #endif
 
-std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJob> jobs) {
+namespace {
+
+constexpr std::string_view kCacheMagic = "ANETNVRTC1\n";
+
+/// The cache file of a kernel_key ("sm_90/<sha>" -> "sm_90-<sha>.cubin").
+std::string cache_path(const std::string &dir, const std::string &key) {
+  std::string name = key;
+  std::replace(name.begin(), name.end(), '/', '-');
+  return (std::filesystem::path(dir) / (name + (key.starts_with("compute_") ? ".ptx" : ".cubin")))
+      .string();
+}
+
+/// magic, SHA-256 of the rest, then "<registers> <spill stores> <spill
+/// loads> <shared> <constant> <log bytes>\n", the log and the image.
+std::string seal(const CompiledKernel &k) {
+  std::string body = std::to_string(k.registers) + ' ' + std::to_string(k.spill_stores) + ' ' +
+                     std::to_string(k.spill_loads) + ' ' + std::to_string(k.shared_bytes) + ' ' +
+                     std::to_string(k.constant_bytes) + ' ' + std::to_string(k.log.size()) + '\n' +
+                     k.log + k.image;
+  const auto digest = sha256(body);
+  return std::string(kCacheMagic) + std::string(digest.begin(), digest.end()) + body;
+}
+
+/// The kernel of a cache file, or nullopt where it is not one (damaged,
+/// truncated, another format).
+std::optional<CompiledKernel> unseal(const std::string &sealed) {
+  const size_t header = kCacheMagic.size() + 32;
+  if (sealed.size() <= header || !sealed.starts_with(kCacheMagic))
+    return std::nullopt;
+  const std::string body = sealed.substr(header);
+  const auto digest = sha256(body);
+  if (sealed.compare(kCacheMagic.size(), 32, std::string(digest.begin(), digest.end())) != 0)
+    return std::nullopt;
+  std::istringstream in(body);
+  CompiledKernel k;
+  size_t log_size = 0;
+  if (!(in >> k.registers >> k.spill_stores >> k.spill_loads >> k.shared_bytes >>
+        k.constant_bytes >> log_size) ||
+      in.get() != '\n')
+    return std::nullopt;
+  const size_t at = static_cast<size_t>(in.tellg());
+  if (body.size() - at < log_size)
+    return std::nullopt;
+  k.log = body.substr(at, log_size);
+  k.image = body.substr(at + log_size);
+  return k;
+}
+
+} // namespace
+
+std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJob> jobs,
+                                                        const std::string &cache_dir,
+                                                        CompileCounts *counts) {
   std::vector<Expected<CompiledKernel>> results(jobs.size(), CompiledKernel{});
-  std::atomic<size_t> next{0};
+  std::atomic<size_t> next{0}, compiled{0}, cached{0};
   auto worker = [&] {
-    for (size_t i; (i = next++) < jobs.size();)
-      results[i] = nvrtc_compile(jobs[i].source, jobs[i].arch, jobs[i].where);
+    for (size_t i; (i = next++) < jobs.size();) {
+      const CompileJob &job = jobs[i];
+      std::string path;
+      if (!cache_dir.empty()) {
+        path = cache_path(cache_dir, kernel_key(job.source, job.arch));
+        if (auto sealed = read_whole_file(path, "cached CUDA kernel"); sealed.ok())
+          if (std::optional<CompiledKernel> k = unseal(*sealed)) {
+            results[i] = std::move(*k);
+            ++cached;
+            continue;
+          }
+      }
+      results[i] = nvrtc_compile(job.source, job.arch, job.where);
+      ++compiled;
+      if (results[i].ok() && !path.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(cache_dir, ec);
+        (void)write_file_atomically(path, {seal(*results[i])}, "cached CUDA kernel");
+      }
+    }
   };
   std::vector<std::thread> threads;
   const size_t helpers =
@@ -139,6 +214,8 @@ std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJ
   worker();
   for (std::thread &t : threads)
     t.join();
+  if (counts)
+    *counts = {compiled.load(), cached.load()};
   return results;
 }
 

@@ -47,7 +47,20 @@ struct CompileJob {
   std::string source, arch, where;
 };
 
+/// What nvrtc_compile_all did: kernels compiled, and found in the cache.
+struct CompileCounts {
+  size_t compiled = 0, from_cache = 0;
+};
+
 /// nvrtc_compile of every job, one per core at once; the results in order.
-std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJob> jobs);
+/// With a `cache_dir` (ir/cache_dir.h; "" for none), a kernel compiled
+/// before, under the same kernel_key (NVRTC version, options, kernel library,
+/// source and architecture), is read from `cache_dir`/<arch>-<sha>.cubin (or
+/// .ptx) instead, and what is compiled is stored there. A damaged cache file
+/// is compiled again and replaced; a cache that cannot be written costs only
+/// the next compile.
+std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJob> jobs,
+                                                        const std::string &cache_dir = "",
+                                                        CompileCounts *counts = nullptr);
 
 } // namespace anet::cuda

@@ -42,7 +42,7 @@ struct EmuOptions {
   int threads = 0;       ///< workers running blocks (0: one per core)
   bool checking = false; ///< bounds, barrier and race checks (see the file comment)
   /// Folder for compiled kernels; empty: no disk cache.
-  std::string cache_dir = cpu::default_kernel_cache_dir();
+  std::string cache_dir = default_kernel_cache_dir();
   size_t stack_bytes = 64 * 1024; ///< per emulated thread
 };
 

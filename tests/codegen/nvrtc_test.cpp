@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 
@@ -114,6 +115,68 @@ TEST(Nvrtc, EveryOpsKernelAndNonFiniteConstantsCompile) {
   const std::vector<Expected<cuda::CompiledKernel>> results = cuda::nvrtc_compile_all(jobs);
   for (size_t i = 0; i < jobs.size(); ++i)
     EXPECT_TRUE(results[i].ok()) << results[i].error().message;
+}
+
+// The disk cache: a second compile of the same kernels reads them back, the
+// same bytes and the same ptxas figures; a damaged file is compiled again
+// and replaced; a folder that cannot be written costs only the cache.
+TEST(Nvrtc, TheDiskCacheServesWhatWasCompiledAndSurvivesDamage) {
+  if (!cuda::nvrtc_available())
+    GTEST_SKIP() << "built without NVRTC (no CUDA toolkit)";
+  const fs::path dir =
+      fs::temp_directory_path() / ("anet_nvrtc_cache_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  std::vector<cuda::CompileJob> jobs;
+  for (OpKind op : {OpKind::Relu, OpKind::Conv})
+    for (const char *arch : {"sm_90", "compute_90"}) {
+      std::optional<test::OpSample> sample = test::op_sample(op);
+      const Graph g = test::one_node_program(sample->node, sample->inputs);
+      auto k = cuda::emit_kernel(g, 0);
+      ASSERT_TRUE(k.ok()) << k.error().message;
+      jobs.push_back({k->source, arch, node_label(g.nodes[0])});
+    }
+  cuda::CompileCounts first, second, third;
+  auto cold = cuda::nvrtc_compile_all(jobs, dir.string(), &first);
+  EXPECT_EQ(first.compiled, jobs.size());
+  EXPECT_EQ(first.from_cache, 0u);
+  auto warm = cuda::nvrtc_compile_all(jobs, dir.string(), &second);
+  EXPECT_EQ(second.compiled, 0u);
+  EXPECT_EQ(second.from_cache, jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    ASSERT_TRUE(cold[i].ok() && warm[i].ok());
+    EXPECT_EQ(cold[i]->image, warm[i]->image) << jobs[i].arch;
+    EXPECT_EQ(cold[i]->registers, warm[i]->registers);
+    EXPECT_EQ(cold[i]->shared_bytes, warm[i]->shared_bytes);
+    EXPECT_EQ(cold[i]->log, warm[i]->log);
+  }
+  // One file cut short, one with a flipped byte: both compiled again.
+  std::vector<fs::path> files;
+  for (const auto &entry : fs::directory_iterator(dir))
+    files.push_back(entry.path());
+  ASSERT_EQ(files.size(), jobs.size());
+  fs::resize_file(files[0], fs::file_size(files[0]) / 2);
+  {
+    std::fstream f(files[1], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(files[1]) - 10));
+    f.put('\x5a');
+  }
+  auto repaired = cuda::nvrtc_compile_all(jobs, dir.string(), &third);
+  EXPECT_EQ(third.compiled, 2u);
+  EXPECT_EQ(third.from_cache, jobs.size() - 2);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    ASSERT_TRUE(repaired[i].ok());
+    EXPECT_EQ(repaired[i]->image, cold[i]->image);
+  }
+  cuda::CompileCounts after;
+  cuda::nvrtc_compile_all(jobs, dir.string(), &after);
+  EXPECT_EQ(after.from_cache, jobs.size()) << "the damaged files were not replaced";
+  // A cache folder under a regular file cannot be made: compiling still works.
+  const fs::path blocked = dir / files[0].filename() / "cache";
+  cuda::CompileCounts unwritable;
+  auto results = cuda::nvrtc_compile_all(std::span(jobs).first(1), blocked.string(), &unwritable);
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_EQ(unwritable.compiled, 1u);
+  fs::remove_all(dir);
 }
 
 TEST(Nvrtc, CompileErrorsShowTheLogAndTheSourceLine) {

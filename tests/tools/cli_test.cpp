@@ -551,6 +551,33 @@ TEST_F(Cli, CudaKernelsTravelInThePlan) {
   EXPECT_EQ(j["cuda_kernels"][1]["kernels"], j["cuda_kernels"][0]["kernels"]);
   EXPECT_GT(j["cuda_kernels"][1]["max_registers"].get<int>(), 0);
   EXPECT_EQ(j["cuda_kernels"][1]["spilling"], 0);
+  // Each node's kernel, per architecture.
+  r = anetc({"inspect", path("cuda.plan"), "--kernels"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "conv1")) << r.out;
+  EXPECT_TRUE(contains(r.out, "MaxPool")) << r.out;
+  EXPECT_FALSE(contains(r.out, "not in the plan")) << r.out;
+  r = anetc({"inspect", path("cuda.plan"), "--kernels", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = nlohmann::json::parse(r.out);
+  ASSERT_GT(rows.size(), 2u);
+  for (const auto &row : rows) {
+    EXPECT_FALSE(row.contains("missing")) << row;
+    if (row["arch"] == "sm_90") {
+      EXPECT_GT(row["registers"].get<int>(), 0) << row;
+    }
+    EXPECT_EQ(row["spill_bytes"], 0) << row;
+  }
+  r = anetc({"inspect", path("mini.plan"), "--kernels"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "carries no CUDA kernels")) << r.out;
+  expect_failure(anetc({"inspect", path("cuda.plan"), "--kernels", "--format", "svg"}), 2, "anetc",
+                 "--kernels prints text or json");
+  // A second compile finds every kernel in NVRTC's disk cache.
+  r = anetc({"compile", path("mini.onnx"), "-o", path("cuda2.plan"), "--target", "cuda", "--arch",
+             "sm_90"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "; 0 compiled, ")) << r.out;
   // Elsewhere the plan runs as any other.
   EXPECT_EQ(infer_json({"infer", path("cuda.plan"), path("one.npy"), "--json"})["results"],
             infer_json({"infer", path("mini.plan"), path("one.npy"), "--json"})["results"]);
