@@ -1,9 +1,11 @@
 #pragma once
 // The conformance check of the generated kernels: a node runs as a one-node
 // program on the device under test and on the reference device, and every
-// output element must agree. The device under test is ANET_TEST_DEVICE:
-// "cpu" (JIT-compiled kernels; codegen_tests) or "emu" (the CUDA kernels,
-// emulated; codegen_emu_tests, the same test files built again).
+// output element must agree. The device under test is test_device_config():
+// "cpu" (JIT-compiled kernels; codegen_tests), "emu" (the CUDA kernels,
+// emulated; codegen_emu_tests) or "cuda" (codegen_gpu_tests). The three
+// binaries link the same compiled test files (codegen_conformance); the
+// latter two set the device in their main (device_main.cpp).
 //
 // Tolerance: |cpu - ref| <= tol * (1 + |ref|). Kernels that only reorder a
 // float sum (GEMM, convolution, reductions) differ from the reference's
@@ -35,15 +37,23 @@ inline Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.f, float h
   return t;
 }
 
-#ifndef ANET_TEST_DEVICE
-#define ANET_TEST_DEVICE "cpu"
-#endif
-// The least tolerance of every comparison: 0 where the device under test
-// computes what the reference does (cpu, emu); a GPU's expf, powf and fused
-// multiply-adds differ from the host's in the last bits (codegen_gpu_tests).
-#ifndef ANET_TEST_MIN_TOL
-#define ANET_TEST_MIN_TOL 0.0
-#endif
+/// The device under test and how it is judged.
+struct TestDeviceConfig {
+  std::string name = "cpu";
+  /// The least tolerance of every comparison: 0 where the device computes
+  /// what the reference does (cpu, emu); a GPU's expf, powf and fused
+  /// multiply-adds differ from the host's in the last bits (1e-5).
+  double min_tol = 0.0;
+  /// Skip, visibly, where the device cannot be made (no GPU), instead of
+  /// failing.
+  bool skip_without_device = false;
+};
+
+/// The process's configuration (set by main before the tests run).
+inline TestDeviceConfig &test_device_config() {
+  static TestDeviceConfig config;
+  return config;
+}
 
 /// The device under test, created once per test process (its thread pool
 /// and JIT are shared by every test); null if it cannot be made, with the
@@ -51,7 +61,7 @@ inline Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.f, float h
 inline Device *test_device(std::string *why) {
   static std::string reason;
   static std::unique_ptr<Device> device = [] {
-    auto d = make_device(ANET_TEST_DEVICE);
+    auto d = make_device(test_device_config().name);
     if (!d.ok()) {
       reason = d.error().message;
       return std::unique_ptr<Device>();
@@ -99,13 +109,11 @@ inline void expect_matches_reference(const Node &node, const std::vector<Tensor>
                                      double tol, int runs = 1) {
   std::string why;
   Device *device = test_device(&why);
-#ifdef ANET_TEST_SKIP_WITHOUT_DEVICE
-  if (!device)
-    GTEST_SKIP() << "no " ANET_TEST_DEVICE " device: " << why;
-#else
+  const TestDeviceConfig &config = test_device_config();
+  if (!device && config.skip_without_device)
+    GTEST_SKIP() << "no " << config.name << " device: " << why;
   ASSERT_NE(device, nullptr) << why;
-#endif
-  tol = std::max(tol, static_cast<double>(ANET_TEST_MIN_TOL));
+  tol = std::max(tol, config.min_tol);
   std::unique_ptr<Device> ref = make_reference_device();
   std::vector<Tensor> want = run_on(*ref, node, inputs);
   std::vector<Tensor> got = run_on(*device, node, inputs, runs);
@@ -119,7 +127,7 @@ inline void expect_matches_reference(const Node &node, const std::vector<Tensor>
           std::isnan(w) ? std::isnan(g) : g == w || std::abs(g - w) <= tol * (1 + std::abs(w));
       if (!same && reported++ < 5)
         ADD_FAILURE() << op_name(node.op) << " output " << k << " element " << i << " of "
-                      << shape_string(want[k].type.shape) << ": " ANET_TEST_DEVICE " " << g
+                      << shape_string(want[k].type.shape) << ": " << config.name << " " << g
                       << ", reference " << w;
     }
     EXPECT_EQ(reported, 0) << reported << " elements differ";
