@@ -5,12 +5,13 @@
 /// library's linear.h does.
 ///
 /// Every op is one or a batch of products C = A B run by the same tiled
-/// GEMM: a block computes a tile of C (64 x 64, or 16 x 256 and the like
-/// for products with few rows or columns) in depth slices of 16. Each slice
-/// of A and B is staged in shared memory, then every thread of a 16 x 16
-/// grid adds it into its micro-tile of registers (rows ty + 16 r, columns
-/// tx + 16 c). Blocks loop block-stride over the tiles, so any grid computes
-/// every tile. The operands are read through functions of (row, depth) and
+/// GEMM: a block of 256 threads computes a tile of C (128 x 128, 64 x 64, or
+/// 16 x 256 and the like for products with few rows or columns) in depth
+/// slices of 16. Each slice of A and B is staged in shared memory, then
+/// every thread of the 16 x 16 grid adds it into its micro-tile of registers
+/// (rows ty + 16 r, columns tx + 16 c) while reading its part of the next
+/// slice into registers. Blocks loop block-stride over the tiles, so any
+/// grid computes every tile. The operands are read through functions of (row, depth) and
 /// (depth, column), so the convolutions never form im2col:
 ///
 /// - Conv, per group: Y[Mg, N*OH*OW] = W[Mg, Cg*KH*KW] im2col(X); bias and
@@ -41,7 +42,7 @@ namespace linear {
 /// Depth of one slice of A and B staged in shared memory.
 constexpr long kSlice = 16;
 /// The side of the thread grid that computes a tile: a 16 x 16 grid of
-/// micro-tiles, one per thread when the block has 256 threads.
+/// micro-tiles, one per thread of the block's 256.
 constexpr long kSide = 16;
 /// The threads of that grid.
 constexpr long kGridThreads = kSide * kSide;
@@ -77,7 +78,9 @@ __device__ __forceinline__ void for_each_tile(long batch, long rows, long cols, 
 /// inside rows, cols and depth). kARowsFast says A's consecutive rows are
 /// adjacent in memory (else its consecutive depths), kBColsFast the same of
 /// B's columns: the threads staging a slice then read adjacent addresses.
-/// Every thread of the block calls it (it synchronises the block).
+/// Every thread of the block calls it (it synchronises the block), and the
+/// block has kGridThreads (256) threads: one per micro-tile; any other size
+/// traps.
 template <class T, bool kARowsFast, bool kBColsFast, class A, class B, class Out>
 __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long cols, long k_begin,
                                               long k_end, const A &a_at, const B &b_at,
@@ -87,57 +90,95 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
   __shared__ float as[kSlice][tm + 1];
   __shared__ float bs[kSlice][tn + 1];
   const int tid = threadIdx.x, threads = blockDim.x;
-  // A block of fewer than 256 threads takes the thread grid in turns, each
-  // turn restaging every slice.
-  for (long first = 0; first < kGridThreads; first += threads) {
-    const long me = first + tid, ty = me / kSide, tx = me % kSide;
-    const bool computes = me < kGridThreads;
-    float acc[rm][rn];
+  // Element e of a slice of A (tm x kSlice) or B (kSlice x tn): its row or
+  // column and its depth, the fast one first along e.
+  auto a_of = [](int e, int &i, int &k) {
+    i = kARowsFast ? e % tm : e / kSlice;
+    k = kARowsFast ? e / tm : e % kSlice;
+  };
+  auto b_of = [](int e, int &j, int &k) {
+    j = kBColsFast ? e % tn : e / kSlice;
+    k = kBColsFast ? e / tn : e % kSlice;
+  };
+  auto a_value = [&](long k0, int e) {
+    int i, k;
+    a_of(e, i, k);
+    return i0 + i < rows && k0 + k < k_end ? a_at(i0 + i, k0 + k) : 0.f;
+  };
+  auto b_value = [&](long k0, int e) {
+    int j, k;
+    b_of(e, j, k);
+    return j0 + j < cols && k0 + k < k_end ? b_at(k0 + k, j0 + j) : 0.f;
+  };
+  // The staged slice into the micro-tile of rows ty + 16 r, columns tx + 16 c.
+  auto multiply_slice = [&](float(&acc)[rm][rn], int ty, int tx) {
 #pragma unroll
-    for (long r = 0; r < rm; ++r)
+    for (int k = 0; k < kSlice; ++k) {
+      float a[rm], b[rn];
 #pragma unroll
-      for (long c = 0; c < rn; ++c)
-        acc[r][c] = 0.f;
-    for (long k0 = k_begin; k0 < k_end; k0 += kSlice) {
-      for (int e = tid; e < tm * kSlice; e += threads) {
-        const int i = kARowsFast ? e % tm : e / kSlice, k = kARowsFast ? e / tm : e % kSlice;
-        as[k][i] = i0 + i < rows && k0 + k < k_end ? a_at(i0 + i, k0 + k) : 0.f;
-      }
-      for (int e = tid; e < tn * kSlice; e += threads) {
-        const int j = kBColsFast ? e % tn : e / kSlice, k = kBColsFast ? e / tn : e % kSlice;
-        bs[k][j] = j0 + j < cols && k0 + k < k_end ? b_at(k0 + k, j0 + j) : 0.f;
-      }
-      __syncthreads();
-      if (computes) {
+      for (int r = 0; r < rm; ++r)
+        a[r] = as[k][ty + kSide * r];
 #pragma unroll
-        for (long k = 0; k < kSlice; ++k) {
-          float a[rm], b[rn];
+      for (int c = 0; c < rn; ++c)
+        b[c] = bs[k][tx + kSide * c];
 #pragma unroll
-          for (long r = 0; r < rm; ++r)
-            a[r] = as[k][ty + kSide * r];
+      for (int r = 0; r < rm; ++r)
 #pragma unroll
-          for (long c = 0; c < rn; ++c)
-            b[c] = bs[k][tx + kSide * c];
-#pragma unroll
-          for (long r = 0; r < rm; ++r)
-#pragma unroll
-            for (long c = 0; c < rn; ++c)
-              acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
-        }
-      }
-      __syncthreads();
+        for (int c = 0; c < rn; ++c)
+          acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
     }
-    if (computes) {
+  };
+  auto write = [&](const float(&acc)[rm][rn], int ty, int tx) {
 #pragma unroll
-      for (long r = 0; r < rm; ++r)
+    for (int r = 0; r < rm; ++r)
 #pragma unroll
-        for (long c = 0; c < rn; ++c) {
-          const long i = i0 + ty + kSide * r, j = j0 + tx + kSide * c;
-          if (i < rows && j < cols)
-            out(i, j, acc[r][c]);
-        }
+      for (int c = 0; c < rn; ++c) {
+        const long i = i0 + ty + kSide * r, j = j0 + tx + kSide * c;
+        if (i < rows && j < cols)
+          out(i, j, acc[r][c]);
+      }
+  };
+
+  // One thread per micro-tile (the host launches kBlockThreads = 256). Each
+  // thread reads its elements of the next slice from global memory into
+  // registers while the block multiplies the staged one, so the loads'
+  // latency hides behind the FMAs.
+  if (threads != kGridThreads)
+    __trap();
+  constexpr int la = tm * kSlice / kGridThreads, lb = tn * kSlice / kGridThreads;
+  float pa[la], pb[lb];
+  auto fetch = [&](long k0) {
+#pragma unroll
+    for (int n = 0; n < la; ++n)
+      pa[n] = a_value(k0, tid + n * kGridThreads);
+#pragma unroll
+    for (int n = 0; n < lb; ++n)
+      pb[n] = b_value(k0, tid + n * kGridThreads);
+  };
+  float acc[rm][rn] = {};
+  const int ty = tid / kSide, tx = tid % kSide;
+  if (k_begin < k_end)
+    fetch(k_begin);
+  for (long k0 = k_begin; k0 < k_end; k0 += kSlice) {
+#pragma unroll
+    for (int n = 0; n < la; ++n) {
+      int i, k;
+      a_of(tid + n * kGridThreads, i, k);
+      as[k][i] = pa[n];
     }
+#pragma unroll
+    for (int n = 0; n < lb; ++n) {
+      int j, k;
+      b_of(tid + n * kGridThreads, j, k);
+      bs[k][j] = pb[n];
+    }
+    __syncthreads();
+    if (k0 + kSlice < k_end)
+      fetch(k0 + kSlice);
+    multiply_slice(acc, ty, tx);
+    __syncthreads();
   }
+  write(acc, ty, tx);
 }
 
 /// `batch` products of rows x cols outputs over `depth`, tiles T, with the
