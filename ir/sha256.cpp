@@ -91,4 +91,24 @@ std::string sha256_hex(std::string_view data) {
   return s;
 }
 
+std::string seal(std::string_view magic, std::string_view payload) {
+  const auto digest = sha256(payload);
+  std::string sealed(magic);
+  sealed.append(digest.begin(), digest.end());
+  sealed += payload;
+  return sealed;
+}
+
+std::optional<std::string> unseal(std::string_view magic, std::string_view sealed) {
+  const size_t header = magic.size() + 32;
+  if (sealed.size() <= header || !sealed.starts_with(magic))
+    return std::nullopt;
+  const std::string_view payload = sealed.substr(header);
+  const auto digest = sha256(payload);
+  if (sealed.substr(magic.size(), 32) !=
+      std::string_view(reinterpret_cast<const char *>(digest.data()), digest.size()))
+    return std::nullopt;
+  return std::string(payload);
+}
+
 } // namespace anet

@@ -39,7 +39,6 @@
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/SHA256.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/VirtualFileSystem.h>
 #include <llvm/Support/raw_ostream.h>
@@ -48,6 +47,7 @@
 #include "codegen/cpu/kernel_library.h"
 #include "ir/atomic_file.h"
 #include "ir/read_file.h"
+#include "ir/sha256.h"
 
 namespace anet::cpu {
 
@@ -60,21 +60,6 @@ constexpr const char *kSourcePath = "/anet/kernel.cpp";
 constexpr const char *kIncludeDir = "/anet/include";
 constexpr const char *kPchPath = "/anet/all.pch";
 constexpr const char *kPchSourcePath = "/anet/prelude_pch.h"; // what the PCH is built from
-
-std::string hex(llvm::ArrayRef<uint8_t> bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : bytes) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
-
-std::array<uint8_t, 32> sha256(std::string_view data) {
-  return llvm::SHA256::hash(
-      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(data.data()), data.size()));
-}
 
 // The cc1 options every kernel is compiled with, for the host CPU, then the
 // language's own.
@@ -130,23 +115,6 @@ private:
   std::function<const void *(std::string_view)> resolve_;
 };
 
-// A cached or carried object: magic, SHA-256 of the object, the object.
-std::string seal(const std::string &object) {
-  auto digest = sha256(object);
-  return std::string(kObjectMagic) + std::string(digest.begin(), digest.end()) + object;
-}
-
-std::optional<std::string> unseal(const std::string &sealed) {
-  const size_t header = kObjectMagic.size() + 32;
-  if (sealed.size() <= header || sealed.compare(0, kObjectMagic.size(), kObjectMagic) != 0)
-    return std::nullopt;
-  std::string object = sealed.substr(header);
-  auto digest = sha256(object);
-  if (sealed.compare(kObjectMagic.size(), 32, std::string(digest.begin(), digest.end())) != 0)
-    return std::nullopt;
-  return object;
-}
-
 std::string llvm_message(llvm::Error e) { return llvm::toString(std::move(e)); }
 
 } // namespace
@@ -195,7 +163,7 @@ struct Jit::Impl {
   static std::string symbol_of(const std::string &key) { return "anet_k_" + key.substr(0, 32); }
 
   std::string key_of(const KernelRequest &r) const {
-    return hex(sha256(key_prefix + '\0' + r.body + '\0' + r.entry));
+    return sha256_hex(key_prefix + '\0' + r.body + '\0' + r.entry);
   }
 
   std::string cache_path(const std::string &key) const {
@@ -335,7 +303,7 @@ struct Jit::Impl {
     auto sealed = read_whole_file(cache_path(key), "cached kernel");
     if (!sealed)
       return std::nullopt;
-    return unseal(*sealed);
+    return unseal(kObjectMagic, *sealed);
   }
 
   // Best effort: a cache that cannot be written only costs a recompile.
@@ -344,7 +312,7 @@ struct Jit::Impl {
       return;
     std::error_code ec;
     fs::create_directories(options.cache_dir, ec);
-    (void)write_file_atomically(cache_path(key), {seal(object)}, "cached kernel");
+    (void)write_file_atomically(cache_path(key), {seal(kObjectMagic, object)}, "cached kernel");
   }
 };
 
@@ -373,7 +341,7 @@ Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
     prefix += a + '\n';
   for (const LibraryFile &f : impl->language->library)
     prefix += std::string(f.path) + '\n' + f.text + '\n';
-  impl->key_prefix = hex(sha256(prefix));
+  impl->key_prefix = sha256_hex(prefix);
 
   auto lljit = llvm::orc::LLJITBuilder().create();
   if (!lljit)

@@ -45,12 +45,17 @@ long number_before(const std::string &log, const char *what) {
 bool nvrtc_available() { return true; }
 
 std::string kernel_key(const std::string &source, const std::string &arch) {
-  std::string what = "anet-cuda-kernel-1\nNVRTC " + nvrtc_version() + "\n";
-  for (const char *o : kOptions)
-    what += std::string(o) + "\n";
-  for (const cpu::LibraryFile &f : cpu::cuda_library())
-    what += std::string(f.path) + "\n" + f.text + "\n";
-  return arch + "/" + sha256_hex(what + source);
+  // What every key depends on besides the source, hashed once per process
+  // (the kernel library is large; a plan's start looks up every kernel).
+  static const std::string compiler = [] {
+    std::string what = "anet-cuda-kernel-2\nNVRTC " + nvrtc_version() + "\n";
+    for (const char *o : kOptions)
+      what += std::string(o) + "\n";
+    for (const cpu::LibraryFile &f : cpu::cuda_library())
+      what += std::string(f.path) + "\n" + f.text + "\n";
+    return sha256_hex(what);
+  }();
+  return arch + "/" + sha256_hex(compiler + "\n" + source);
 }
 
 std::string nvrtc_version() {
@@ -118,7 +123,7 @@ Expected<CompiledKernel> nvrtc_compile(const std::string &source, const std::str
 
 bool nvrtc_available() { return false; }
 std::string kernel_key(const std::string &source, const std::string &arch) {
-  return arch + "/" + sha256_hex("anet-cuda-kernel-1\nno NVRTC\n" + source);
+  return arch + "/" + sha256_hex("anet-cuda-kernel-2\nno NVRTC\n" + source);
 }
 std::string nvrtc_version() { return "none"; }
 Expected<CompiledKernel> nvrtc_compile(const std::string &, const std::string &,
@@ -141,28 +146,24 @@ std::string cache_path(const std::string &dir, const std::string &key) {
       .string();
 }
 
-/// magic, SHA-256 of the rest, then "<registers> <spill stores> <spill
-/// loads> <shared> <constant> <log bytes>\n", the log and the image.
-std::string seal(const CompiledKernel &k) {
-  std::string body = std::to_string(k.registers) + ' ' + std::to_string(k.spill_stores) + ' ' +
-                     std::to_string(k.spill_loads) + ' ' + std::to_string(k.shared_bytes) + ' ' +
-                     std::to_string(k.constant_bytes) + ' ' + std::to_string(k.log.size()) + '\n' +
-                     k.log + k.image;
-  const auto digest = sha256(body);
-  return std::string(kCacheMagic) + std::string(digest.begin(), digest.end()) + body;
+/// The sealed payload (ir/sha256.h) of a cache file: "<registers> <spill
+/// stores> <spill loads> <shared> <constant> <log bytes>\n", the log, the
+/// image.
+std::string cache_entry(const CompiledKernel &k) {
+  return seal(kCacheMagic, std::to_string(k.registers) + ' ' + std::to_string(k.spill_stores) +
+                               ' ' + std::to_string(k.spill_loads) + ' ' +
+                               std::to_string(k.shared_bytes) + ' ' +
+                               std::to_string(k.constant_bytes) + ' ' +
+                               std::to_string(k.log.size()) + '\n' + k.log + k.image);
 }
 
 /// The kernel of a cache file, or nullopt where it is not one (damaged,
 /// truncated, another format).
-std::optional<CompiledKernel> unseal(const std::string &sealed) {
-  const size_t header = kCacheMagic.size() + 32;
-  if (sealed.size() <= header || !sealed.starts_with(kCacheMagic))
+std::optional<CompiledKernel> from_cache_entry(const std::string &sealed) {
+  const std::optional<std::string> body = unseal(kCacheMagic, sealed);
+  if (!body)
     return std::nullopt;
-  const std::string body = sealed.substr(header);
-  const auto digest = sha256(body);
-  if (sealed.compare(kCacheMagic.size(), 32, std::string(digest.begin(), digest.end())) != 0)
-    return std::nullopt;
-  std::istringstream in(body);
+  std::istringstream in(*body);
   CompiledKernel k;
   size_t log_size = 0;
   if (!(in >> k.registers >> k.spill_stores >> k.spill_loads >> k.shared_bytes >>
@@ -170,10 +171,10 @@ std::optional<CompiledKernel> unseal(const std::string &sealed) {
       in.get() != '\n')
     return std::nullopt;
   const size_t at = static_cast<size_t>(in.tellg());
-  if (body.size() - at < log_size)
+  if (body->size() - at < log_size)
     return std::nullopt;
-  k.log = body.substr(at, log_size);
-  k.image = body.substr(at + log_size);
+  k.log = body->substr(at, log_size);
+  k.image = body->substr(at + log_size);
   return k;
 }
 
@@ -191,7 +192,7 @@ std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJ
       if (!cache_dir.empty()) {
         path = cache_path(cache_dir, kernel_key(job.source, job.arch));
         if (auto sealed = read_whole_file(path, "cached CUDA kernel"); sealed.ok())
-          if (std::optional<CompiledKernel> k = unseal(*sealed)) {
+          if (std::optional<CompiledKernel> k = from_cache_entry(*sealed)) {
             results[i] = std::move(*k);
             ++cached;
             continue;
@@ -202,7 +203,7 @@ std::vector<Expected<CompiledKernel>> nvrtc_compile_all(std::span<const CompileJ
       if (results[i].ok() && !path.empty()) {
         std::error_code ec;
         std::filesystem::create_directories(cache_dir, ec);
-        (void)write_file_atomically(path, {seal(*results[i])}, "cached CUDA kernel");
+        (void)write_file_atomically(path, {cache_entry(*results[i])}, "cached CUDA kernel");
       }
     }
   };

@@ -31,7 +31,8 @@ bool nvrtc_available();
 std::string nvrtc_version();
 
 /// The key of `source` compiled for `arch` in a plan (Plan::cuda_kernels):
-/// "<arch>/<SHA-256 of the NVRTC version, the options and the source>".
+/// "<arch>/<SHA-256 of the source after the hex SHA-256 of the NVRTC
+/// version, the options and the kernel library>" (that one hashed once).
 std::string kernel_key(const std::string &source, const std::string &arch);
 
 /// Compiles `source` for `arch`: "sm_90" gives a cubin, "compute_90" PTX

@@ -35,5 +35,22 @@ TEST(Sha256, PaddingBoundariesMatchPython) {
   }
 }
 
+// The disk caches' envelope: what seal wrote unseals to the payload; another
+// magic, a flipped byte, a cut and an empty payload do not.
+TEST(Sha256, SealedPayloadsComeBackAndDamageIsRefused) {
+  const std::string payload = "registers 40\n" + std::string(300, '\x7f');
+  const std::string sealed = seal("MAGIC1\n", payload);
+  EXPECT_EQ(sealed.size(), 7 + 32 + payload.size());
+  EXPECT_EQ(unseal("MAGIC1\n", sealed), payload);
+  EXPECT_EQ(unseal("MAGIC2\n", sealed), std::nullopt);
+  for (size_t at : {size_t{3}, size_t{20}, sealed.size() - 1}) {
+    std::string flipped = sealed;
+    flipped[at] ^= 1;
+    EXPECT_EQ(unseal("MAGIC1\n", flipped), std::nullopt) << at;
+  }
+  EXPECT_EQ(unseal("MAGIC1\n", sealed.substr(0, sealed.size() - 1)), std::nullopt);
+  EXPECT_EQ(unseal("MAGIC1\n", seal("MAGIC1\n", "")), std::nullopt);
+}
+
 } // namespace
 } // namespace anet
