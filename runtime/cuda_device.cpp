@@ -282,13 +282,9 @@ CudaKernel::~CudaKernel() {
 }
 
 Status CudaKernel::run(std::span<const float *const> inputs, std::span<float *const> outputs) {
-  if (inputs.size() > ANET_CUDA_MAX_OPERANDS || outputs.size() > ANET_CUDA_MAX_OPERANDS)
-    return make_error(ExitCode::Runtime, where_, ": more than ", ANET_CUDA_MAX_OPERANDS,
-                      " inputs or outputs");
-  anet_cuda_args args{};
-  std::copy(inputs.begin(), inputs.end(), args.in);
-  std::copy(outputs.begin(), outputs.end(), args.out);
-  args.scratch = reinterpret_cast<void *>(scratch_);
+  ANET_ASSIGN_OR_RETURN(
+      anet_cuda_args args,
+      cuda::launch_args(inputs, outputs, reinterpret_cast<void *>(scratch_), where_));
   return device_.launch(function_, grid_, block_, args, where_);
 }
 

@@ -26,13 +26,8 @@ public:
   ~EmuKernel() override { emu_.free(scratch_); }
 
   Status run(std::span<const float *const> inputs, std::span<float *const> outputs) override {
-    if (inputs.size() > ANET_CUDA_MAX_OPERANDS || outputs.size() > ANET_CUDA_MAX_OPERANDS)
-      return make_error(ExitCode::Runtime, where_, ": more than ", ANET_CUDA_MAX_OPERANDS,
-                        " inputs or outputs");
-    anet_cuda_args args{};
-    std::copy(inputs.begin(), inputs.end(), args.in);
-    std::copy(outputs.begin(), outputs.end(), args.out);
-    args.scratch = scratch_;
+    ANET_ASSIGN_OR_RETURN(anet_cuda_args args,
+                          cuda::launch_args(inputs, outputs, scratch_, where_));
     void *params[] = {&args};
     Status s = emu_.launch(kernel_, {grid_, 1, 1}, {block_, 1, 1}, 0, params);
     if (!s.ok())

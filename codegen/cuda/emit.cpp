@@ -66,4 +66,17 @@ Expected<KernelSource> emit_kernel(const Graph &graph, NodeId id) {
   return k;
 }
 
+Expected<anet_cuda_args> launch_args(std::span<const float *const> inputs,
+                                     std::span<float *const> outputs, void *scratch,
+                                     const std::string &where) {
+  if (inputs.size() > ANET_CUDA_MAX_OPERANDS || outputs.size() > ANET_CUDA_MAX_OPERANDS)
+    return make_error(ExitCode::Runtime, where, ": more than ", ANET_CUDA_MAX_OPERANDS,
+                      " inputs or outputs");
+  anet_cuda_args args{};
+  std::copy(inputs.begin(), inputs.end(), args.in);
+  std::copy(outputs.begin(), outputs.end(), args.out);
+  args.scratch = scratch;
+  return args;
+}
+
 } // namespace anet::cuda

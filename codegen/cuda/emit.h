@@ -4,8 +4,10 @@
 /// include, and the shape of its launch. One emitter per op serves both
 /// targets; the CUDA library (codegen/cuda/kernels) implements each template.
 
+#include <span>
 #include <string>
 
+#include "codegen/cuda/kernels/args.h"
 #include "ir/error.h"
 #include "ir/graph.h"
 
@@ -36,5 +38,12 @@ constexpr int64_t kSplitMinDepth = 1024;
 
 /// The kernel of node `id` of `graph`. Errors name the node and op.
 Expected<KernelSource> emit_kernel(const Graph &graph, NodeId id);
+
+/// The one argument of a launch (the cuda and emu devices): the operands'
+/// addresses in order and the kernel's scratch; an error naming `where`
+/// beyond ANET_CUDA_MAX_OPERANDS inputs or outputs.
+Expected<anet_cuda_args> launch_args(std::span<const float *const> inputs,
+                                     std::span<float *const> outputs, void *scratch,
+                                     const std::string &where);
 
 } // namespace anet::cuda

@@ -16,9 +16,7 @@
 
 #include "codegen/cuda/emit.h"
 #include "codegen/cuda/nvrtc.h"
-#include "frontend/onnx_import.h"
-#include "models/alexnet.h"
-#include "passes/passes.h"
+#include "tests/models/built_program.h"
 #include "tests/runtime/op_samples.h"
 
 namespace anet {
@@ -29,24 +27,10 @@ namespace fs = std::filesystem;
 /// The program of `model` at `batch` after the training or inference
 /// pipeline over `devices` logical devices.
 Graph program(const std::string &model, int64_t batch, bool training, int devices) {
-  const fs::path path = fs::temp_directory_path() /
-                        ("anet_nvrtc_" + model + "_" + std::to_string(::getpid()) + ".onnx");
-  models::BuildOptions opts;
-  auto built = models::build_model(model, opts);
-  EXPECT_TRUE(built.ok());
-  EXPECT_TRUE(models::write_model(*built, path.string()).ok());
-  ImportOptions io;
-  io.batch = batch;
-  auto imported = import_onnx_file(path.string(), io);
-  fs::remove(path);
-  EXPECT_TRUE(imported.ok()) << imported.error().message;
   PassContext ctx;
   ctx.training = training;
   ctx.devices = devices;
-  auto done =
-      run_pipeline(imported->graph, training ? training_pipeline() : inference_pipeline(), ctx);
-  EXPECT_TRUE(done.ok()) << done.error().message;
-  return std::move(imported->graph);
+  return test::built_program(model, {}, batch, ctx).graph;
 }
 
 TEST(Nvrtc, EveryAlexNetKernelCompilesForSm90WithoutSpills) {

@@ -1,26 +1,20 @@
 // alexnet-mini trained on the device under test (ANET_TEST_DEVICE: emu in
 // CI, label emu; cuda on a GPU, label gpu, skipped where there is none):
 // 20 steps on one fixed batch drive the loss down (by a quarter at least,
-// with dropout on), and one step on 2
-// logical devices gives the weights one step on 1 does; the emu device's
-// step also equals the cpu device's, or the reference kernels' without LLVM
-// (max relative difference < 1e-4).
+// with dropout on); one step on 2 logical devices gives the weights one step
+// on 1 does; and one step equals the cpu device's, or the reference
+// kernels' in a build without LLVM (max relative difference < 1e-4).
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <random>
 
-#include <unistd.h>
-
-#include "frontend/onnx_import.h"
 #include "ir/program_names.h"
-#include "models/alexnet.h"
-#include "passes/passes.h"
 #include "runtime/device.h"
 #include "runtime/executor.h"
+#include "tests/models/built_program.h"
 
 #ifndef ANET_TEST_DEVICE
 #define ANET_TEST_DEVICE "emu"
@@ -28,8 +22,6 @@
 
 namespace anet {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr int64_t kBatch = 8;
 
@@ -42,25 +34,15 @@ struct Training {
 };
 
 Training training(int devices) {
-  const fs::path path =
-      fs::temp_directory_path() / ("anet_device_train_" + std::to_string(::getpid()) + ".onnx");
   models::BuildOptions opts;
   opts.seed = 7;
-  auto model = models::build_model("alexnet-mini", opts);
-  EXPECT_TRUE(model.ok());
-  EXPECT_TRUE(models::write_model(*model, path.string()).ok());
-  ImportOptions io;
-  io.batch = kBatch;
-  auto imported = import_onnx_file(path.string(), io);
-  fs::remove(path);
-  EXPECT_TRUE(imported.ok()) << imported.error().message;
   PassContext ctx;
   ctx.training = true;
   ctx.devices = devices;
   ctx.momentum = 0.9f;
   ctx.weight_decay = 0.0005f;
-  EXPECT_TRUE(run_pipeline(imported->graph, training_pipeline(), ctx).ok());
-  Training t{std::move(imported->graph), std::move(imported->weights), {}};
+  ImportedModel imported = test::built_program("alexnet-mini", opts, kBatch, ctx);
+  Training t{std::move(imported.graph), std::move(imported.weights), {}};
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> pixel(-1.f, 1.f);
   for (ValueId v : t.graph.inputs) {

@@ -89,7 +89,6 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
   // Padded by one column, so that staging along the depth hits distinct banks.
   __shared__ float as[kSlice][tm + 1];
   __shared__ float bs[kSlice][tn + 1];
-  const int tid = threadIdx.x, threads = blockDim.x;
   // Element e of a slice of A (tm x kSlice) or B (kSlice x tn): its row or
   // column and its depth, the fast one first along e.
   auto a_of = [](int e, int &i, int &k) {
@@ -110,41 +109,13 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
     b_of(e, j, k);
     return j0 + j < cols && k0 + k < k_end ? b_at(k0 + k, j0 + j) : 0.f;
   };
-  // The staged slice into the micro-tile of rows ty + 16 r, columns tx + 16 c.
-  auto multiply_slice = [&](float(&acc)[rm][rn], int ty, int tx) {
-#pragma unroll
-    for (int k = 0; k < kSlice; ++k) {
-      float a[rm], b[rn];
-#pragma unroll
-      for (int r = 0; r < rm; ++r)
-        a[r] = as[k][ty + kSide * r];
-#pragma unroll
-      for (int c = 0; c < rn; ++c)
-        b[c] = bs[k][tx + kSide * c];
-#pragma unroll
-      for (int r = 0; r < rm; ++r)
-#pragma unroll
-        for (int c = 0; c < rn; ++c)
-          acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
-    }
-  };
-  auto write = [&](const float(&acc)[rm][rn], int ty, int tx) {
-#pragma unroll
-    for (int r = 0; r < rm; ++r)
-#pragma unroll
-      for (int c = 0; c < rn; ++c) {
-        const long i = i0 + ty + kSide * r, j = j0 + tx + kSide * c;
-        if (i < rows && j < cols)
-          out(i, j, acc[r][c]);
-      }
-  };
-
-  // One thread per micro-tile (the host launches kBlockThreads = 256). Each
-  // thread reads its elements of the next slice from global memory into
-  // registers while the block multiplies the staged one, so the loads'
-  // latency hides behind the FMAs.
-  if (threads != kGridThreads)
+  // One thread per micro-tile (the host launches kBlockThreads = 256), its
+  // rows ty + 16 r and columns tx + 16 c. Each thread reads its elements of
+  // the next slice from global memory into registers while the block
+  // multiplies the staged one, so the loads' latency hides behind the FMAs.
+  if (blockDim.x != kGridThreads)
     __trap();
+  const int tid = threadIdx.x, ty = tid / kSide, tx = tid % kSide;
   constexpr int la = tm * kSlice / kGridThreads, lb = tn * kSlice / kGridThreads;
   float pa[la], pb[lb];
   auto fetch = [&](long k0) {
@@ -156,7 +127,6 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
       pb[n] = b_value(k0, tid + n * kGridThreads);
   };
   float acc[rm][rn] = {};
-  const int ty = tid / kSide, tx = tid % kSide;
   if (k_begin < k_end)
     fetch(k_begin);
   for (long k0 = k_begin; k0 < k_end; k0 += kSlice) {
@@ -175,10 +145,31 @@ __device__ __forceinline__ void multiply_tile(long i0, long j0, long rows, long 
     __syncthreads();
     if (k0 + kSlice < k_end)
       fetch(k0 + kSlice);
-    multiply_slice(acc, ty, tx);
+#pragma unroll
+    for (int k = 0; k < kSlice; ++k) {
+      float a[rm], b[rn];
+#pragma unroll
+      for (int r = 0; r < rm; ++r)
+        a[r] = as[k][ty + kSide * r];
+#pragma unroll
+      for (int c = 0; c < rn; ++c)
+        b[c] = bs[k][tx + kSide * c];
+#pragma unroll
+      for (int r = 0; r < rm; ++r)
+#pragma unroll
+        for (int c = 0; c < rn; ++c)
+          acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
+    }
     __syncthreads();
   }
-  write(acc, ty, tx);
+#pragma unroll
+  for (int r = 0; r < rm; ++r)
+#pragma unroll
+    for (int c = 0; c < rn; ++c) {
+      const long i = i0 + ty + kSide * r, j = j0 + tx + kSide * c;
+      if (i < rows && j < cols)
+        out(i, j, acc[r][c]);
+    }
 }
 
 /// `batch` products of rows x cols outputs over `depth`, tiles T, with the
