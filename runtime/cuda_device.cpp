@@ -7,10 +7,17 @@
 // make_device("cuda") says so. Every driver call is checked, and an error
 // carries the driver's name and text for it and the node it ran for.
 //
-// Today: one GPU (the first, or $ANET_CUDA_DEVICE), the primary context,
-// the default stream, synchronous copies. Logical devices run in turn on
-// it. Streams per logical device, events, NCCL between GPUs, pinned staging
-// and CUDA graphs come next (docs/emu.md, issue 7).
+// One GPU (the first, or $ANET_CUDA_DEVICE) in its primary context. Each
+// logical device the executor runs on it has a stream of its own (non-
+// blocking: it never waits for the legacy default stream), and lane_wait()
+// orders two streams with an event, so the two halves of a partitioned
+// layer run concurrently and a Transfer starts when the value it copies is
+// ready; transfers between logical devices on one GPU are device-to-device
+// copies (the Transfer nodes' kernels). A program's launches are recorded
+// as a CUDA graph on its first run (stream capture from logical device 0's
+// stream, the others forked from it and joined back) and replayed as one
+// launch on every run. Inputs and outputs go through pinned host memory
+// with asynchronous copies in their logical device's stream.
 
 #include <dlfcn.h>
 
@@ -92,9 +99,9 @@ class CudaDevice;
 class CudaKernel final : public Kernel {
 public:
   CudaKernel(CudaDevice &device, CUmodule module, CUfunction function, CUdeviceptr scratch,
-             cuda::KernelSource launch, std::string where)
+             cuda::KernelSource launch, int lane, std::string where)
       : device_(device), module_(module), function_(function), scratch_(scratch),
-        grid_(launch.grid), block_(launch.block), where_(std::move(where)) {}
+        grid_(launch.grid), block_(launch.block), lane_(lane), where_(std::move(where)) {}
   ~CudaKernel() override;
 
   Status run(std::span<const float *const> inputs, std::span<float *const> outputs) override;
@@ -105,7 +112,20 @@ private:
   CUfunction function_;
   CUdeviceptr scratch_; ///< the kernel's own (cuda::KernelSource::scratch_bytes), or 0
   unsigned grid_, block_;
+  int lane_; ///< the logical device whose stream it runs in
   std::string where_;
+};
+
+/// A program's launches captured as a CUDA graph, instantiated.
+class CudaRecording final : public Recording {
+public:
+  CudaRecording(CudaDevice &device, CUgraphExec exec) : device_(device), exec_(exec) {}
+  ~CudaRecording() override;
+  Status replay() override;
+
+private:
+  CudaDevice &device_;
+  CUgraphExec exec_;
 };
 
 class CudaDevice final : public Device {
@@ -116,11 +136,96 @@ public:
         cache_(options.kernel_cache == "none" ? ""
                : options.kernel_cache.empty() ? default_kernel_cache_dir()
                                               : options.kernel_cache),
-        carried_(options.cuda_kernels) {}
+        carried_(options.cuda_kernels), graphs_(options.graphs) {}
 
-  ~CudaDevice() override { d_.cuDevicePrimaryCtxRelease(device_); }
+  ~CudaDevice() override {
+    if (current("cuda").ok()) {
+      d_.cuCtxSynchronize();
+      if (pinned_)
+        d_.cuMemFreeHost(pinned_);
+      for (CUevent e : events_)
+        d_.cuEventDestroy(e);
+      for (CUstream s : streams_)
+        d_.cuStreamDestroy(s);
+    }
+    d_.cuDevicePrimaryCtxRelease(device_);
+  }
 
   std::string name() const override { return "cuda"; }
+
+  bool orders_lanes() const override { return true; }
+  bool records() const override { return graphs_; }
+
+  Status lane_wait(int lane, int from) override {
+    ANET_RETURN_IF_ERR(current("cuda"));
+    ANET_ASSIGN_OR_RETURN(CUstream waiting, stream(lane));
+    ANET_ASSIGN_OR_RETURN(CUstream producing, stream(from));
+    const CUevent done = events_[static_cast<size_t>(from)];
+    const std::string what = "cuda: logical device " + std::to_string(lane) +
+                             " waiting for logical device " + std::to_string(from);
+    ANET_RETURN_IF_ERR(d_.check(d_.cuEventRecord(done, producing), "cuEventRecord", what));
+    return d_.check(d_.cuStreamWaitEvent(waiting, done, 0), "cuStreamWaitEvent", what);
+  }
+
+  /// Stream capture from logical device 0's stream; every other stream
+  /// joins the capture by waiting for an event recorded in it.
+  Status begin_recording() override {
+    ANET_RETURN_IF_ERR(current("cuda"));
+    ANET_ASSIGN_OR_RETURN(CUstream origin, stream(0));
+    ANET_RETURN_IF_ERR(
+        d_.check(d_.cuStreamBeginCapture(origin, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                 "cuStreamBeginCapture", "cuda: recording a CUDA graph"));
+    for (int l = 1; l < static_cast<int>(streams_.size()); ++l)
+      ANET_RETURN_IF_ERR(lane_wait(l, 0));
+    return {};
+  }
+
+  /// Joins every other stream back into logical device 0's, ends the
+  /// capture and instantiates the graph.
+  Expected<std::unique_ptr<Recording>> end_recording() override {
+    ANET_RETURN_IF_ERR(current("cuda"));
+    ANET_ASSIGN_OR_RETURN(CUstream origin, stream(0));
+    Status joined;
+    for (int l = 1; l < static_cast<int>(streams_.size()) && joined.ok(); ++l)
+      joined = lane_wait(0, l);
+    CUgraph graph = nullptr;
+    Status ended = d_.check(d_.cuStreamEndCapture(origin, &graph), "cuStreamEndCapture",
+                            "cuda: recording a CUDA graph");
+    ANET_RETURN_IF_ERR(joined);
+    ANET_RETURN_IF_ERR(ended);
+    CUgraphExec exec = nullptr;
+    Status instantiated = d_.check(d_.cuGraphInstantiate(&exec, graph, 0), "cuGraphInstantiate",
+                                   "cuda: instantiating a CUDA graph");
+    d_.cuGraphDestroy(graph);
+    ANET_RETURN_IF_ERR(instantiated);
+    return std::unique_ptr<Recording>(std::make_unique<CudaRecording>(*this, exec));
+  }
+
+  /// Copies `src` into pinned memory and from there to the GPU, in
+  /// logical device `lane`'s stream.
+  Status stage_in(int lane, const Buffer &dst, std::span<const float> src) override {
+    ANET_RETURN_IF_ERR(current("cuda"));
+    ANET_ASSIGN_OR_RETURN(CUstream s, stream(lane));
+    ANET_ASSIGN_OR_RETURN(char *pinned, staging(src.size_bytes()));
+    std::memcpy(pinned, src.data(), src.size_bytes());
+    return d_.check(d_.cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst.data()), pinned,
+                                         src.size_bytes(), s),
+                    "cuMemcpyHtoDAsync", "cuda: copying to the GPU");
+  }
+
+  /// Copies `src` into pinned memory in logical device `lane`'s stream;
+  /// synchronize() copies it on to `dst`.
+  Status stage_out(int lane, const Buffer &src, std::span<float> dst) override {
+    ANET_RETURN_IF_ERR(current("cuda"));
+    ANET_ASSIGN_OR_RETURN(CUstream s, stream(lane));
+    ANET_ASSIGN_OR_RETURN(char *pinned, staging(dst.size_bytes()));
+    ANET_RETURN_IF_ERR(
+        d_.check(d_.cuMemcpyDtoHAsync(pinned, reinterpret_cast<CUdeviceptr>(src.data()),
+                                      dst.size_bytes(), s),
+                 "cuMemcpyDtoHAsync", "cuda: copying from the GPU"));
+    pending_.push_back({pinned, dst});
+    return {};
+  }
 
   /// NVRTC on every distinct kernel of `nodes` at once, one compile per
   /// core; compile() then finds the cubins.
@@ -170,6 +275,8 @@ public:
       cubin = std::move(compiled->image);
     }
     ANET_RETURN_IF_ERR(current(where));
+    const int lane = graph.nodes[static_cast<size_t>(id)].device;
+    ANET_RETURN_IF_ERR(stream(lane)); // created now, not while recording
     CUmodule module = nullptr;
     ANET_RETURN_IF_ERR(
         d_.check(d_.cuModuleLoadData(&module, cubin.data()), "cuModuleLoadData", where));
@@ -190,7 +297,7 @@ public:
       return s.error();
     }
     return std::unique_ptr<Kernel>(
-        std::make_unique<CudaKernel>(*this, module, function, scratch, std::move(k), where));
+        std::make_unique<CudaKernel>(*this, module, function, scratch, std::move(k), lane, where));
   }
 
   Expected<Buffer> allocate(int64_t numel) override {
@@ -202,35 +309,51 @@ public:
     return Buffer(*this, reinterpret_cast<float *>(p), numel);
   }
 
+  // The streams do not wait for the legacy default stream's synchronous
+  // copies, nor it for them: copy_in and copy_out wait for the GPU first.
   Status copy_in(const Buffer &dst, std::span<const float> src) override {
-    ANET_RETURN_IF_ERR(current("cuda"));
+    ANET_RETURN_IF_ERR(synchronize());
     return d_.check(
         d_.cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst.data()), src.data(), src.size_bytes()),
         "cuMemcpyHtoD", "cuda: copying to the GPU");
   }
 
   Status copy_out(const Buffer &src, std::span<float> dst) override {
-    ANET_RETURN_IF_ERR(current("cuda"));
+    ANET_RETURN_IF_ERR(synchronize());
     return d_.check(
         d_.cuMemcpyDtoH(dst.data(), reinterpret_cast<CUdeviceptr>(src.data()), dst.size_bytes()),
         "cuMemcpyDtoH", "cuda: copying from the GPU");
   }
 
+  /// Waits for every stream, then hands the outputs staged since the last
+  /// call to their host memory; the pinned memory is free again.
   Status synchronize() override {
     ANET_RETURN_IF_ERR(current("cuda"));
-    return d_.check(d_.cuCtxSynchronize(), "cuCtxSynchronize", "cuda");
+    ANET_RETURN_IF_ERR(d_.check(d_.cuCtxSynchronize(), "cuCtxSynchronize", "cuda"));
+    for (const Pending &p : pending_)
+      std::memcpy(p.dst.data(), p.pinned, p.dst.size_bytes());
+    pending_.clear();
+    staged_ = 0;
+    return {};
   }
 
-  /// Launches `function` on the default stream. Launches are asynchronous:
-  /// a fault in the kernel shows at the next synchronising call.
-  Status launch(CUfunction function, unsigned grid, unsigned block, anet_cuda_args &args,
+  /// Launches `function` in logical device `lane`'s stream. Launches are
+  /// asynchronous: a fault in the kernel shows at the next synchronising
+  /// call.
+  Status launch(CUfunction function, unsigned grid, unsigned block, anet_cuda_args &args, int lane,
                 const std::string &where) {
     ANET_RETURN_IF_ERR(current(where));
+    ANET_ASSIGN_OR_RETURN(CUstream s, stream(lane));
     void *params[] = {&args};
-    std::lock_guard lock(launch_mutex_); // the executor's lanes share the stream
-    return d_.check(
-        d_.cuLaunchKernel(function, grid, 1, 1, block, 1, 1, 0, nullptr, params, nullptr),
-        "cuLaunchKernel", where);
+    return d_.check(d_.cuLaunchKernel(function, grid, 1, 1, block, 1, 1, 0, s, params, nullptr),
+                    "cuLaunchKernel", where);
+  }
+
+  Status launch_graph(CUgraphExec exec) {
+    ANET_RETURN_IF_ERR(current("cuda"));
+    ANET_ASSIGN_OR_RETURN(CUstream origin, stream(0));
+    return d_.check(d_.cuGraphLaunch(exec, origin), "cuGraphLaunch",
+                    "cuda: replaying a CUDA graph");
   }
 
   const Driver &driver() const { return d_; }
@@ -257,11 +380,68 @@ private:
     return nullptr;
   }
 
-  /// Makes the GPU's context current on the calling thread (the executor
-  /// runs each logical device on a thread of its own).
+  /// Makes the GPU's context current on the calling thread.
   Status current(const std::string &where) const {
     return d_.check(d_.cuCtxSetCurrent(context_), "cuCtxSetCurrent", where);
   }
+
+  /// Logical device `lane`'s stream (and the event lane_wait records in it),
+  /// created on first use.
+  Expected<CUstream> stream(int lane) {
+    if (lane < 0)
+      lane = 0;
+    std::lock_guard lock(streams_mutex_);
+    while (static_cast<int>(streams_.size()) <= lane) {
+      const std::string what =
+          "cuda: the stream of logical device " + std::to_string(streams_.size());
+      CUstream s = nullptr;
+      ANET_RETURN_IF_ERR(
+          d_.check(d_.cuStreamCreate(&s, CU_STREAM_NON_BLOCKING), "cuStreamCreate", what));
+      CUevent e = nullptr;
+      if (Status made =
+              d_.check(d_.cuEventCreate(&e, CU_EVENT_DISABLE_TIMING), "cuEventCreate", what);
+          !made) {
+        d_.cuStreamDestroy(s);
+        return made.error();
+      }
+      streams_.push_back(s);
+      events_.push_back(e);
+    }
+    return streams_[static_cast<size_t>(lane)];
+  }
+
+  /// `bytes` of pinned host memory for one staged copy, free again after
+  /// the next synchronize(). The buffer grows (after waiting for the copies
+  /// that use it) until one run's inputs and outputs fit.
+  Expected<char *> staging(size_t bytes) {
+    const size_t need = (bytes + 255) / 256 * 256;
+    if (staged_ + need > pinned_bytes_) {
+      if (staged_ > 0)
+        ANET_RETURN_IF_ERR(synchronize());
+      if (need > pinned_bytes_) {
+        const size_t grown = std::max(need, 2 * pinned_bytes_);
+        if (pinned_)
+          d_.cuMemFreeHost(pinned_);
+        pinned_ = nullptr;
+        pinned_bytes_ = 0;
+        void *p = nullptr;
+        ANET_RETURN_IF_ERR(d_.check(d_.cuMemAllocHost(&p, grown), "cuMemAllocHost",
+                                    "cuda: " + std::to_string(grown) +
+                                        " bytes of pinned host memory for staging copies"));
+        pinned_ = static_cast<char *>(p);
+        pinned_bytes_ = grown;
+      }
+    }
+    char *p = pinned_ + staged_;
+    staged_ += need;
+    return p;
+  }
+
+  /// A staged output waiting for synchronize().
+  struct Pending {
+    const char *pinned;
+    std::span<float> dst;
+  };
 
   const Driver &d_;
   CUdevice device_;
@@ -269,10 +449,18 @@ private:
   std::string arch_;  ///< "sm_90"
   std::string gpu_;   ///< "NVIDIA H100 80GB HBM3 (sm_90)"
   std::string cache_; ///< NVRTC's disk cache ("": none)
-  std::mutex launch_mutex_;
+  std::mutex streams_mutex_;
+  std::vector<CUstream> streams_; ///< per logical device
+  std::vector<CUevent> events_;   ///< per logical device, for lane_wait
+  // Staging: driven by the one thread that runs programs (Executor::run).
+  char *pinned_ = nullptr;
+  size_t pinned_bytes_ = 0;
+  size_t staged_ = 0; ///< bytes of pinned_ in use since the last synchronize()
+  std::vector<Pending> pending_;
   std::mutex cubins_mutex_;
   std::map<std::string, std::string> cubins_;        ///< by kernel source, for arch_
   const std::map<std::string, CudaBinary> *carried_; ///< the plan's (or null)
+  bool graphs_; ///< record programs as CUDA graphs (DeviceOptions::graphs)
 };
 
 CudaKernel::~CudaKernel() {
@@ -285,8 +473,12 @@ Status CudaKernel::run(std::span<const float *const> inputs, std::span<float *co
   ANET_ASSIGN_OR_RETURN(
       anet_cuda_args args,
       cuda::launch_args(inputs, outputs, reinterpret_cast<void *>(scratch_), where_));
-  return device_.launch(function_, grid_, block_, args, where_);
+  return device_.launch(function_, grid_, block_, args, lane_, where_);
 }
+
+CudaRecording::~CudaRecording() { device_.driver().cuGraphExecDestroy(exec_); }
+
+Status CudaRecording::replay() { return device_.launch_graph(exec_); }
 
 } // namespace
 

@@ -34,7 +34,27 @@ void Buffer::release() {
 Kernel::~Kernel() = default;
 Device::~Device() = default;
 
+Recording::~Recording() = default;
+
 Status Device::prepare(const Graph &, std::span<const NodeId>) { return {}; }
+
+Status Device::lane_wait(int, int) { return {}; }
+
+Status Device::begin_recording() {
+  return make_error(ExitCode::Runtime, "device '", name(), "' cannot record kernel launches");
+}
+
+Expected<std::unique_ptr<Recording>> Device::end_recording() {
+  return make_error(ExitCode::Runtime, "device '", name(), "' cannot record kernel launches");
+}
+
+Status Device::stage_in(int, const Buffer &dst, std::span<const float> src) {
+  return copy_in(dst, src);
+}
+
+Status Device::stage_out(int, const Buffer &src, std::span<float> dst) {
+  return copy_out(src, dst);
+}
 
 namespace {
 

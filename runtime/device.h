@@ -66,7 +66,24 @@ public:
   virtual Status run(std::span<const float *const> inputs, std::span<float *const> outputs) = 0;
 };
 
+/// Kernel launches a device recorded once (Device::begin_recording) and
+/// replays as one piece of work (cuda: a CUDA graph), on the same memory.
+class Recording {
+public:
+  virtual ~Recording();
+  /// Issues the recorded launches again, after the work issued so far to
+  /// logical device 0; the launches of other logical devices keep their
+  /// recorded order relative to it. Asynchronous like a kernel launch.
+  virtual Status replay() = 0;
+};
+
 /// A place where kernels run and memory lives.
+///
+/// Logical devices ("lanes": the partitioned graph's Node::device) may share
+/// one Device. A device that orders their work itself (orders_lanes(): cuda
+/// keeps a stream per logical device) is driven from one host thread, in
+/// program order, with lane_wait() where one logical device reads another's
+/// value; other devices run each logical device on a host thread of its own.
 class Device {
 public:
   virtual ~Device();
@@ -89,6 +106,34 @@ public:
   /// compile() will be asked for, so a device with a compiler can work on
   /// them in parallel. Optional: the default does nothing.
   virtual Status prepare(const Graph &graph, std::span<const NodeId> nodes);
+
+  /// Whether this device keeps the order of several logical devices' work
+  /// itself: kernels of logical device d run in the order they were
+  /// launched, concurrently with other logical devices' except where
+  /// lane_wait() orders them. Default: false (launches are synchronous).
+  virtual bool orders_lanes() const { return false; }
+  /// Makes the work launched to logical device `lane` from now on wait for
+  /// all the work launched so far to logical device `from`. Only for a
+  /// device that orders_lanes(); the default does nothing.
+  virtual Status lane_wait(int lane, int from);
+
+  /// Whether begin_recording() is available. Default: false.
+  virtual bool records() const { return false; }
+  /// From now until end_recording(), kernel runs on this device are recorded
+  /// instead of executed (they must come from the calling thread).
+  virtual Status begin_recording();
+  /// The launches recorded since begin_recording(), ready to replay. Called
+  /// after every begin_recording(), even when a launch failed in between.
+  virtual Expected<std::unique_ptr<Recording>> end_recording();
+
+  /// Copies host data into `dst` in logical device `lane`'s order: before
+  /// the work launched to it afterwards. `src` may change once the call
+  /// returns (cuda stages it in pinned memory). Default: copy_in().
+  virtual Status stage_in(int lane, const Buffer &dst, std::span<const float> src);
+  /// Copies `src` out after the work launched so far to logical device
+  /// `lane`; `dst` holds the data once synchronize() returns. Default:
+  /// copy_out().
+  virtual Status stage_out(int lane, const Buffer &src, std::span<float> dst);
 
 protected:
   friend class Buffer;
@@ -113,6 +158,11 @@ struct DeviceOptions {
   /// The emu device's checking mode (runtime/emu/emulator.h): bounds,
   /// barriers and shared-memory races checked, several times slower.
   bool emu_checking = false;
+  /// The cuda and emu devices record a program's kernel launches on its
+  /// first run and replay them on the next (cuda: a CUDA graph, one launch
+  /// per run instead of one per node). false: every run launches each
+  /// kernel.
+  bool graphs = true;
 };
 
 /// The reference device "cpu-ref": runs every op with the plain C++

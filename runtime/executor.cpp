@@ -1,15 +1,19 @@
 // The executor (see executor.h): binds a verified program to device memory
 // and compiled kernels once, then runs it any number of times.
 //
-// Concurrency: each logical device (a lane) runs its nodes in graph order on
-// a thread of its own. Values on one device are produced and consumed in
-// that order, so the only waits are Transfer nodes, which block until the
-// value they copy is ready on its device. The memory plan keeps every value
-// another device copies alive to the end of the run, so no device can
-// overwrite a value before its copy has been made.
+// Concurrency: each logical device (a lane) runs its nodes in graph order,
+// on a thread of its own or, where the device orders lanes itself (cuda: a
+// stream per lane), in one program-order sequence of launches. Values on
+// one lane are produced and consumed in that order, so the only waits are
+// Transfer nodes, which wait until the value they copy is ready on its lane:
+// on the host (a condition variable) or on the device (lane_wait: an event
+// between streams). The memory plan keeps every value another lane copies
+// alive to the end of the run, so no lane can overwrite a value before its
+// copy has been made.
 
 #include "runtime/executor.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -199,11 +203,17 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
       if (awaited[static_cast<size_t>(v)])
         step.signals.push_back(v);
     }
-    if (awaits(node))
+    if (awaits(node)) {
       step.waits_for = node.inputs[0];
+      step.waits_on = ex.memory_.device[static_cast<size_t>(node.inputs[0])];
+    }
+    ex.order_.emplace_back(node.device, lane.steps.size());
     lane.steps.push_back(std::move(step));
   }
   ex.sync_->ready.assign(program.values.size(), false);
+  ex.ordered_ = ex.lanes_[0].device->orders_lanes() &&
+                std::all_of(ex.lanes_.begin(), ex.lanes_.end(),
+                            [&](const Lane &l) { return l.device == ex.lanes_[0].device; });
 
   auto port = [&](ValueId v) {
     int lane = std::max(ex.memory_.device[static_cast<size_t>(v)], 0);
@@ -227,6 +237,19 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
   return ex;
 }
 
+Status Executor::run_step(Lane &lane, Step &step) {
+  const auto start = std::chrono::steady_clock::now();
+  Status status = step.kernel->run(step.inputs, step.outputs);
+  if (status && profiling_)
+    status = lane.device->synchronize();
+  if (profiling_)
+    node_seconds_[static_cast<size_t>(step.node)] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!status)
+    return with_context(std::move(status).take_error(), step.where);
+  return {};
+}
+
 Status Executor::run_lane(Lane &lane) {
   Sync &sync = *sync_;
   for (Step &step : lane.steps) {
@@ -237,18 +260,14 @@ Status Executor::run_lane(Lane &lane) {
       if (sync.failed)
         return {}; // another lane failed; its error is the one reported
     }
-    const auto start = std::chrono::steady_clock::now();
-    Status status = step.kernel->run(step.inputs, step.outputs);
-    if (status && (profiling_ || !step.signals.empty()))
+    Status status = run_step(lane, step);
+    if (status && !step.signals.empty())
       status = lane.device->synchronize();
-    if (profiling_)
-      node_seconds_[static_cast<size_t>(step.node)] =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!status) {
       std::lock_guard lock(sync.mutex);
       sync.failed = true;
       sync.changed.notify_all();
-      return with_context(std::move(status).take_error(), step.where);
+      return status;
     }
     if (!step.signals.empty()) {
       std::lock_guard lock(sync.mutex);
@@ -258,6 +277,51 @@ Status Executor::run_lane(Lane &lane) {
     }
   }
   return lane.device->synchronize();
+}
+
+Status Executor::launch_ordered() {
+  for (auto [l, i] : order_) {
+    Lane &lane = lanes_[static_cast<size_t>(l)];
+    Step &step = lane.steps[i];
+    if (step.waits_for >= 0)
+      if (Status s = lane.device->lane_wait(l, step.waits_on); !s)
+        return with_context(std::move(s).take_error(), step.where);
+    ANET_RETURN_IF_ERR(run_step(lane, step));
+  }
+  return {};
+}
+
+Status Executor::join_lanes() {
+  Device &device = *lanes_[0].device;
+  const int lanes = static_cast<int>(lanes_.size());
+  for (int l = 0; l < lanes; ++l)
+    for (int from = 0; from < lanes; ++from)
+      if (from != l)
+        ANET_RETURN_IF_ERR(device.lane_wait(l, from));
+  return {};
+}
+
+Status Executor::run_ordered() {
+  Device &device = *lanes_[0].device;
+  // Every lane starts after the inputs staged on all of them (a Transfer may
+  // read another lane's input), and outputs are staged after every lane is
+  // done.
+  ANET_RETURN_IF_ERR(join_lanes());
+  if (!profiling_ && !recording_ && device.records()) {
+    ANET_RETURN_IF_ERR(device.begin_recording());
+    Status launched = launch_ordered();
+    auto recorded = device.end_recording();
+    ANET_RETURN_IF_ERR(launched);
+    if (!recorded)
+      return with_context(std::move(recorded).take_error(),
+                          "recording program '" + program_name_ + "'");
+    recording_ = std::move(*recorded);
+  }
+  if (!profiling_ && recording_)
+    ANET_RETURN_IF_ERR(recording_->replay());
+  else
+    ANET_RETURN_IF_ERR(launch_ordered()); // profiling: a launch per kernel, each timed
+  return join_lanes();
 }
 
 Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
@@ -274,7 +338,8 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
       return make_error(ExitCode::Usage, "program '", program_name_, "': input '", port.name,
                         "' of type ", to_string(t.type), " holds ", t.data.size(),
                         " elements instead of ", t.type.numel());
-    ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(port.lane)].device->copy_in(port.view, t.data));
+    ANET_RETURN_IF_ERR(
+        lanes_[static_cast<size_t>(port.lane)].device->stage_in(port.lane, port.view, t.data));
   }
 
   if (profiling_)
@@ -282,7 +347,9 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
   std::fill(sync_->ready.begin(), sync_->ready.end(), false);
   sync_->failed = false;
   std::vector<Status> results(lanes_.size());
-  if (lanes_.size() == 1) {
+  if (ordered_) {
+    results[0] = run_ordered();
+  } else if (lanes_.size() == 1) {
     results[0] = run_lane(lanes_[0]);
   } else {
     std::vector<std::thread> threads;
@@ -297,11 +364,16 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
       return std::move(s).take_error();
 
   std::vector<Tensor> outputs;
-  for (const Port &port : outputs_) {
-    Tensor t(port.type);
-    ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(port.lane)].device->copy_out(port.view, t.data));
-    outputs.push_back(std::move(t));
+  for (const Port &port : outputs_)
+    outputs.emplace_back(port.type);
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    const Port &port = outputs_[i];
+    ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(port.lane)].device->stage_out(
+        port.lane, port.view, outputs[i].data));
   }
+  for (size_t l = 0; l < lanes_.size(); ++l)
+    if (l == 0 || lanes_[l].device != lanes_[0].device)
+      ANET_RETURN_IF_ERR(lanes_[l].device->synchronize());
   return outputs;
 }
 

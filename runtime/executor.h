@@ -3,9 +3,14 @@
 /// logical devices. create() plans memory (ir/memory_plan.h: one arena per
 /// logical device), binds parameters (slicing partitioned weights out of
 /// the weight store) and constants to every device that reads them, and
-/// compiles every node for its device. run() copies the inputs in, runs each
-/// logical device's nodes in order on a thread of its own, with Transfer
-/// nodes waiting for the values they copy, and copies the outputs out.
+/// compiles every node for its device. run() copies the inputs in, runs the
+/// nodes, and copies the outputs out. A device that orders its logical
+/// devices' work itself (Device::orders_lanes(): cuda's streams) gets every
+/// node from one thread in program order, a Transfer waiting for the logical
+/// device it copies from; where the device records (Device::records(): a
+/// CUDA graph), the first run records the launches and every run replays
+/// them. Otherwise each logical device runs its nodes on a host thread of
+/// its own, Transfers waiting for the values they copy.
 
 #include <memory>
 #include <span>
@@ -76,6 +81,7 @@ private:
     std::vector<const float *> inputs;
     std::vector<float *> outputs;
     ValueId waits_for = -1;       ///< Transfer: the remote value it copies
+    int waits_on = -1;            ///< and the logical device that value lives on
     std::vector<ValueId> signals; ///< outputs another device waits for
   };
   /// What one logical device runs.
@@ -94,7 +100,18 @@ private:
   struct Sync; ///< per-run readiness of values other devices wait for
 
   Executor();
+  /// Runs one step's kernel (synchronised and timed when profiling).
+  Status run_step(Lane &lane, Step &step);
+  /// A logical device's steps on a host thread of its own.
   Status run_lane(Lane &lane);
+  /// Every step from this thread in program order, on a device that
+  /// orders_lanes(); recorded on the first run where the device records,
+  /// replayed on every run.
+  Status run_ordered();
+  /// Launches every step in program order (lane_wait before Transfers).
+  Status launch_ordered();
+  /// Makes every lane wait for the work launched so far to every other.
+  Status join_lanes();
 
   /// A parameter's buffer on one device.
   struct ResidentParam {
@@ -112,6 +129,11 @@ private:
   std::vector<Port> inputs_;
   std::vector<Port> outputs_;
   std::unique_ptr<Sync> sync_;
+  /// Whether every lane is on one device that orders_lanes(); then the
+  /// steps in program order, as (lane, index in its steps).
+  bool ordered_ = false;
+  std::vector<std::pair<int, size_t>> order_;
+  std::unique_ptr<Recording> recording_; ///< the launches of a run, once recorded
   bool profiling_ = false;
   std::vector<double> node_seconds_;
 };

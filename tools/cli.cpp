@@ -134,6 +134,10 @@ void add_execution_options(CLI::App *cmd, ExecutionArgs &args) {
   cmd->add_flag("--emu-check", args.options.emu_checking,
                 "With --device emu: check bounds, barriers and shared-memory races (slower)")
       ->group("Execution");
+  cmd->add_flag("!--no-graphs", args.options.graphs,
+                "With --device cuda or emu: launch every kernel on every run instead of "
+                "replaying the first run's launches as one CUDA graph")
+      ->group("Execution");
 }
 
 } // namespace anet::cli

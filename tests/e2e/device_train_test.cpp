@@ -2,8 +2,10 @@
 // CI, label emu; cuda on a GPU, label gpu, skipped where there is none):
 // 20 steps on one fixed batch drive the loss down (by a quarter at least,
 // with dropout on); one step on 2 logical devices gives the weights one step
-// on 1 does; and one step equals the cpu device's, or the reference
-// kernels' in a build without LLVM (max relative difference < 1e-4).
+// on 1 does; steps replayed from a recording (a CUDA graph) give the bits
+// steps launched node by node do; and one step equals the cpu device's, or
+// the reference kernels' in a build without LLVM (max relative difference
+// < 1e-4).
 
 #include <gtest/gtest.h>
 
@@ -59,8 +61,8 @@ Training training(int devices) {
 }
 
 /// The device, or null (and the test skipped) where a GPU is missing.
-std::unique_ptr<Device> device_or_skip(const std::string &name) {
-  auto d = make_device(name);
+std::unique_ptr<Device> device_or_skip(const std::string &name, const DeviceOptions &options = {}) {
+  auto d = make_device(name, options);
   if (!d.ok()) {
     EXPECT_EQ(name, "cuda") << d.error().message;
     return nullptr;
@@ -130,6 +132,40 @@ TEST(DeviceTraining, TwoLogicalDevicesStepLikeOne) {
   std::printf("%s: 2 logical devices against 1, weights max relative difference %g\n",
               ANET_TEST_DEVICE, d);
   EXPECT_LT(d, 1e-4);
+}
+
+TEST(DeviceTraining, ReplayedStepsEqualLaunchedSteps) {
+  DeviceOptions launched_options;
+  launched_options.graphs = false;
+  auto recording = device_or_skip(ANET_TEST_DEVICE);
+  auto launching = device_or_skip(ANET_TEST_DEVICE, launched_options);
+  if (!recording || !launching)
+    GTEST_SKIP() << "no " ANET_TEST_DEVICE " device here";
+  ASSERT_TRUE(recording->records()) << "the device under test records no launches";
+  ASSERT_FALSE(launching->records());
+  // Two logical devices: the recording holds both lanes and their waits.
+  WeightStore after[2];
+  std::vector<float> losses[2];
+  Device *devices[2] = {recording.get(), launching.get()};
+  for (int k = 0; k < 2; ++k) {
+    Training t = training(2);
+    auto exec = Executor::create(t.graph, t.weights, *devices[k]);
+    ASSERT_TRUE(exec.ok()) << exec.error().message;
+    for (int step = 1; step <= 3; ++step) {
+      for (size_t i = 0; i < t.graph.inputs.size(); ++i)
+        if (t.graph.value(t.graph.inputs[i]).name == kStepName)
+          t.inputs[i].data[0] = static_cast<float>(step);
+      auto out = exec->run(t.inputs);
+      ASSERT_TRUE(out.ok()) << out.error().message;
+      losses[k].push_back(loss_of(t.graph, *out));
+    }
+    ASSERT_TRUE(exec->read_weights(after[k]).ok());
+  }
+  // A replay that ran nothing, or ran stale arguments, would leave the
+  // weights and losses of step 1.
+  EXPECT_EQ(losses[0], losses[1]);
+  EXPECT_NE(losses[0][0], losses[0][2]);
+  EXPECT_EQ(max_relative_difference(after[0], after[1]), 0.0);
 }
 
 // The oracle: the cpu device, or the reference kernels where anet is built

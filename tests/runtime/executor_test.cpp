@@ -1,9 +1,13 @@
 // The executor on the reference device: binding of weights and constants,
-// input checking, multi-output nodes, repeated runs and moves.
+// input checking, multi-output nodes, repeated runs and moves; and its
+// ordered, recording path (the one cuda and emu take) on the reference
+// device behind a recording wrapper.
 
 #include "runtime/executor.h"
 
 #include <gtest/gtest.h>
+
+#include <functional>
 
 #include "ir/parser.h"
 #include "tests/runtime/op_test_util.h"
@@ -245,6 +249,125 @@ TEST(Executor, LoadWeightsRefusesAMissingOrWronglySizedWeight) {
   Status wrong = exec->load_weights({{"w", {1, 2, 3}}});
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().code, ExitCode::IncompatiblePlan);
+}
+
+/// The reference device, driven as a device that orders its lanes and
+/// records launches: kernel runs between begin_recording and end_recording
+/// are kept, not run, and a replay runs them. Counts what the executor asks.
+class RecordingDevice final : public Device {
+public:
+  std::string name() const override { return "recording"; }
+  Expected<std::unique_ptr<Kernel>> compile(const Graph &graph, NodeId node) override {
+    ANET_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, ref_->compile(graph, node));
+    return std::unique_ptr<Kernel>(std::make_unique<Recorded>(*this, std::move(k)));
+  }
+  Expected<Buffer> allocate(int64_t numel) override { return ref_->allocate(numel); }
+  Status copy_in(const Buffer &dst, std::span<const float> src) override {
+    return ref_->copy_in(dst, src);
+  }
+  Status copy_out(const Buffer &src, std::span<float> dst) override {
+    return ref_->copy_out(src, dst);
+  }
+  Status synchronize() override { return {}; }
+  bool orders_lanes() const override { return true; }
+  bool records() const override { return true; }
+  Status begin_recording() override {
+    ++recordings;
+    recording_ = true;
+    return {};
+  }
+  Expected<std::unique_ptr<Recording>> end_recording() override {
+    recording_ = false;
+    if (fail_end)
+      return make_error(ExitCode::Runtime, "recording: out of graph memory");
+    return std::unique_ptr<Recording>(std::make_unique<Replay>(*this, std::move(launches_)));
+  }
+
+  bool fail_end = false;
+  int recordings = 0;
+  int replays = 0;
+  int launches = 0; ///< kernels run outside a replay
+
+protected:
+  void release(float *, int64_t) noexcept override {} // buffers belong to ref_
+
+private:
+  struct Recorded final : Kernel {
+    Recorded(RecordingDevice &d, std::unique_ptr<Kernel> k) : device(d), kernel(std::move(k)) {}
+    Status run(std::span<const float *const> in, std::span<float *const> out) override {
+      if (!device.recording_) {
+        ++device.launches;
+        return kernel->run(in, out);
+      }
+      device.launches_.push_back(
+          [k = kernel.get(), in = std::vector<const float *>(in.begin(), in.end()),
+           out = std::vector<float *>(out.begin(), out.end())] { return k->run(in, out); });
+      return {};
+    }
+    RecordingDevice &device;
+    std::unique_ptr<Kernel> kernel;
+  };
+  struct Replay final : Recording {
+    Replay(RecordingDevice &d, std::vector<std::function<Status()>> l)
+        : device(d), launches(std::move(l)) {}
+    Status replay() override {
+      ++device.replays;
+      for (auto &launch : launches)
+        ANET_RETURN_IF_ERR(launch());
+      return {};
+    }
+    RecordingDevice &device;
+    std::vector<std::function<Status()>> launches;
+  };
+
+  std::unique_ptr<Device> ref_ = make_reference_device();
+  bool recording_ = false;
+  std::vector<std::function<Status()>> launches_;
+};
+
+TEST(Executor, RecordsTheFirstRunAndReplaysItOnEveryRun) {
+  RecordingDevice device;
+  auto reference = make_reference_device();
+  auto ex = Executor::create(dense_program(), kDenseWeights, device);
+  auto oracle = Executor::create(dense_program(), kDenseWeights, *reference);
+  ASSERT_TRUE(ex.ok() && oracle.ok());
+  for (float scale : {1.f, 200.f, -3.f}) {
+    Tensor x = tensor({2, 3}, {1, 2, 3, 4, 5, 6});
+    for (float &e : x.data)
+      e *= scale;
+    auto out = ex->run({x});
+    auto expected = oracle->run({x});
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    EXPECT_EQ((*out)[0].data, (*expected)[0].data) << "scale " << scale;
+  }
+  EXPECT_EQ(device.recordings, 1);
+  EXPECT_EQ(device.replays, 3);
+  EXPECT_EQ(device.launches, 0);
+}
+
+TEST(Executor, ProfilingLaunchesEveryKernelAndTimesIt) {
+  RecordingDevice device;
+  auto ex = Executor::create(dense_program(), kDenseWeights, device);
+  ASSERT_TRUE(ex.ok());
+  ex->set_profiling(true);
+  ASSERT_TRUE(ex->run({tensor({2, 3}, {1, 2, 3, 4, 5, 6})}).ok());
+  EXPECT_EQ(device.recordings, 0);
+  EXPECT_EQ(device.launches, 2);
+  EXPECT_EQ(ex->node_seconds().size(), 2u);
+}
+
+TEST(Executor, AFailedRecordingIsAnErrorNamingTheProgram) {
+  RecordingDevice device;
+  device.fail_end = true;
+  auto ex = Executor::create(dense_program(), kDenseWeights, device);
+  ASSERT_TRUE(ex.ok());
+  auto out = ex->run({tensor({2, 3}, {1, 2, 3, 4, 5, 6})});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ExitCode::Runtime);
+  EXPECT_NE(out.error().message.find("recording program 'dense'"), std::string::npos)
+      << out.error().message;
+  EXPECT_NE(out.error().message.find("out of graph memory"), std::string::npos)
+      << out.error().message;
 }
 
 } // namespace

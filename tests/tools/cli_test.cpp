@@ -598,7 +598,7 @@ TEST_F(Cli, CudaTargetFlagsAreChecked) {
 
 TEST_F(Cli, InferOnTheEmuDeviceMatchesTheCpuDevice) {
   const auto cpu = infer_json({"infer", path("mini.plan"), path("three.npy"), "--json"});
-  for (const char *check : {"", "--emu-check"}) {
+  for (const char *check : {"", "--emu-check", "--no-graphs"}) {
     std::vector<std::string> args = {"infer",  path("mini.plan"), path("three.npy"),
                                      "--json", "--device",        "emu"};
     if (*check)
