@@ -10,9 +10,14 @@
 //   the source; no system header is ever read. Code is generated for the host
 //   CPU with all its features, at -O3. The library is parsed once per process
 //   into a precompiled header that every kernel's compile loads.
+// - The language's shared translation unit (the library instances kernels
+//   declare `extern template`) is compiled and cached like a kernel, once per
+//   JIT, alongside the first kernels; it is linked into a JITDylib of its own
+//   before any kernel, and every kernel links to it.
 // - Objects are linked by ORC's LLJIT, each into a JITDylib of its own that
-//   links to the main one: the language's host symbols, then the process's
-//   (the math functions kernels call, expf, ..., resolve to its libm).
+//   links to the shared one (if any) and the main one: the language's host
+//   symbols, then the process's (the math functions kernels call, expf, ...,
+//   resolve to its libm).
 // - The cache key is a SHA-256 over the compiler version, the cc1 options
 //   (which name the CPU and its features), the kernel library and the body.
 //   A cached file holds a magic, the SHA-256 of the object, and the object;
@@ -60,6 +65,7 @@ constexpr const char *kSourcePath = "/anet/kernel.cpp";
 constexpr const char *kIncludeDir = "/anet/include";
 constexpr const char *kPchPath = "/anet/all.pch";
 constexpr const char *kPchSourcePath = "/anet/prelude_pch.h"; // what the PCH is built from
+constexpr const char *kSharedWhere = "the kernel library's shared instances";
 
 // The cc1 options every kernel is compiled with, for the host CPU, then the
 // language's own.
@@ -126,6 +132,10 @@ std::shared_ptr<const JitLanguage> cpu_language() {
     l->library = kernel_library();
     l->prelude = "anet/all.h";
     l->options = {"-O3", "-vectorize-loops", "-vectorize-slp"};
+    l->shared_source =
+        "// The shared instances of the anet CPU kernel library (codegen/cpu/jit.cpp).\n"
+        "#include \"anet/all.h\"\n\n"
+        "namespace ak::sgemm {\nANET_GEMM_INSTANCES(template)\n}\n";
     l->translation_unit = [](const KernelRequest &r, const std::string &symbol) {
       return Jit::translation_unit(r.body, symbol);
     };
@@ -156,6 +166,9 @@ struct Jit::Impl {
   KernelObjects objects;                      // of the loaded kernels, by key
   KernelObjects offered;
   JitStats stats;
+
+  std::string shared_key;                ///< of language->shared_source ("": none)
+  llvm::orc::JITDylib *shared = nullptr; ///< where it is linked, once it is
 
   std::once_flag pch_once;
   Expected<std::string> pch = std::string(); ///< the precompiled kernel library
@@ -267,31 +280,51 @@ struct Jit::Impl {
     return std::string(object.str());
   }
 
-  // Adds an object to the JIT and finds its kernel_info. Caller holds mutex.
-  Expected<const void *> link(const std::string &key, const std::string &object,
-                              const std::string &where) {
-    // Each object gets its own JITDylib, which links to the main one (host
-    // symbols): kernels may then define the same names (a CUDA source's
-    // __global__ functions) without clashing.
+  // Adds an object to a JITDylib of its own. Caller holds mutex.
+  Expected<llvm::orc::JITDylib *> add(const std::string &key, const std::string &object,
+                                      const std::string &where) {
+    // Each object gets its own JITDylib, which links to the shared one and
+    // the main one (host symbols): kernels may then define the same names (a
+    // CUDA source's __global__ functions) without clashing.
     auto dylib = lljit->createJITDylib(symbol_of(key));
     if (!dylib)
       return make_error(ExitCode::Runtime, where,
                         ": the kernel failed to load: ", llvm_message(dylib.takeError()));
-    // Only the main one: LLJIT's default order would put the process's
-    // symbols first, before the language's host symbols that replace some.
-    dylib->setLinkOrder(
-        {{&lljit->getMainJITDylib(), llvm::orc::JITDylibLookupFlags::MatchExportedSymbolsOnly}});
+    // Not LLJIT's default order, which would put the process's symbols
+    // first, before the language's host symbols that replace some.
+    llvm::orc::JITDylibSearchOrder order;
+    if (shared)
+      order.push_back({shared, llvm::orc::JITDylibLookupFlags::MatchExportedSymbolsOnly});
+    order.push_back(
+        {&lljit->getMainJITDylib(), llvm::orc::JITDylibLookupFlags::MatchExportedSymbolsOnly});
+    dylib->setLinkOrder(std::move(order));
     auto buffer = llvm::MemoryBuffer::getMemBufferCopy(object, symbol_of(key));
     if (llvm::Error e = lljit->addObjectFile(*dylib, std::move(buffer)))
       return make_error(ExitCode::Runtime, where,
                         ": the kernel failed to load: ", llvm_message(std::move(e)));
+    objects[key] = object;
+    return &*dylib;
+  }
+
+  // Links the shared translation unit's object; kernels linked afterwards
+  // resolve its symbols. Caller holds mutex.
+  Status link_shared(const std::string &object) {
+    ANET_ASSIGN_OR_RETURN(llvm::orc::JITDylib * dylib, add(shared_key, object, kSharedWhere));
+    shared = dylib;
+    return {};
+  }
+
+  // Adds a kernel's object to the JIT and finds its exported symbol. Caller
+  // holds mutex.
+  Expected<const void *> link(const std::string &key, const std::string &object,
+                              const std::string &where) {
+    ANET_ASSIGN_OR_RETURN(llvm::orc::JITDylib * dylib, add(key, object, where));
     auto address = lljit->lookup(*dylib, symbol_of(key));
     if (!address)
       return make_error(ExitCode::Runtime, where,
                         ": the kernel failed to link: ", llvm_message(address.takeError()));
     const auto *info = address->toPtr<const void *>();
     loaded[key] = info;
-    objects[key] = object;
     return info;
   }
 
@@ -342,6 +375,8 @@ Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
   for (const LibraryFile &f : impl->language->library)
     prefix += std::string(f.path) + '\n' + f.text + '\n';
   impl->key_prefix = sha256_hex(prefix);
+  if (!impl->language->shared_source.empty())
+    impl->shared_key = sha256_hex(impl->key_prefix + "\0shared\0" + impl->language->shared_source);
 
   auto lljit = llvm::orc::LLJITBuilder().create();
   if (!lljit)
@@ -385,14 +420,26 @@ Expected<std::vector<const void *>> Jit::load_symbols(std::span<const KernelRequ
     keys.push_back(im.key_of(r));
 
   // 1. What is missing: loaded kernels and cached objects need no compiler.
+  // The shared translation unit, if not linked yet, is the first job.
+  constexpr size_t kShared = static_cast<size_t>(-1); // Job::request of the shared unit
   struct Job {
     std::string key;
     size_t request;
     Expected<std::string> object = std::string();
   };
-  std::vector<Job> jobs;
+  std::vector<Job> jobs, cached;
   {
     std::lock_guard lock(im.mutex);
+    if (!im.shared_key.empty() && !im.shared) {
+      Job shared{im.shared_key, kShared};
+      if (std::optional<std::string> object = im.cached_object(im.shared_key)) {
+        ++(im.offered.count(im.shared_key) ? im.stats.from_objects : im.stats.from_cache);
+        shared.object = std::move(*object);
+        cached.push_back(std::move(shared));
+      } else {
+        jobs.push_back(std::move(shared));
+      }
+    }
     std::map<std::string, bool> seen;
     for (size_t i = 0; i < requests.size(); ++i) {
       const std::string &key = keys[i];
@@ -402,12 +449,9 @@ Expected<std::vector<const void *>> Jit::load_symbols(std::span<const KernelRequ
       }
       seen[key] = true;
       if (std::optional<std::string> object = im.cached_object(key)) {
-        if (im.link(key, *object, requests[i].where).ok()) {
-          ++(im.offered.count(key) ? im.stats.from_objects : im.stats.from_cache);
-          continue;
-        }
-        return make_error(ExitCode::Runtime, requests[i].where,
-                          ": a cached kernel failed to load; remove ", im.cache_path(key));
+        ++(im.offered.count(key) ? im.stats.from_objects : im.stats.from_cache);
+        cached.push_back(Job{key, i, std::move(*object)});
+        continue;
       }
       jobs.push_back(Job{key, i});
     }
@@ -417,6 +461,10 @@ Expected<std::vector<const void *>> Jit::load_symbols(std::span<const KernelRequ
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t j; (j = next++) < jobs.size();) {
+      if (jobs[j].request == kShared) {
+        jobs[j].object = im.compile(im.language->shared_source, kSharedWhere);
+        continue;
+      }
       const KernelRequest &r = requests[jobs[j].request];
       jobs[j].object =
           im.compile(im.language->translation_unit(r, Impl::symbol_of(jobs[j].key)), r.where);
@@ -430,15 +478,33 @@ Expected<std::vector<const void *>> Jit::load_symbols(std::span<const KernelRequ
   for (std::thread &t : threads)
     t.join();
 
-  // 3. Link what was compiled, cache it, and answer every request.
+  // 3. Link what was read or compiled, the shared unit first; cache what was
+  // compiled; answer every request.
   std::lock_guard lock(im.mutex);
-  for (Job &job : jobs) {
+  for (Job &job : jobs)
     if (!job.object)
       return std::move(job.object).take_error();
-    ANET_RETURN_IF_ERR(im.link(job.key, *job.object, requests[job.request].where));
-    im.store(job.key, *job.object);
-    ++im.stats.compiled;
-  }
+  for (bool shared : {true, false})
+    for (std::vector<Job> *list : {&cached, &jobs})
+      for (Job &job : *list) {
+        if ((job.request == kShared) != shared)
+          continue;
+        const bool compiled = list == &jobs;
+        if (shared && !im.shared) {
+          ANET_RETURN_IF_ERR(im.link_shared(*job.object));
+        } else if (!shared && !im.loaded.count(job.key)) {
+          auto linked = im.link(job.key, *job.object, requests[job.request].where);
+          if (!linked && !compiled)
+            return make_error(ExitCode::Runtime, requests[job.request].where,
+                              ": a cached kernel failed to load; remove ", im.cache_path(job.key));
+          if (!linked)
+            return std::move(linked).take_error();
+        }
+        if (compiled) {
+          im.store(job.key, *job.object);
+          ++im.stats.compiled;
+        }
+      }
   std::vector<const void *> infos;
   for (const std::string &key : keys)
     infos.push_back(im.loaded.at(key));

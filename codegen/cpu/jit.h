@@ -45,6 +45,11 @@ struct JitLanguage {
   std::span<const LibraryFile> library; ///< headers, included as "anet/<name>"
   std::string prelude;                  ///< the header every kernel includes, precompiled once
   std::vector<std::string> options;     ///< cc1 options after the common ones (a later -O wins)
+  /// A translation unit compiled once per JIT (and cached like a kernel)
+  /// whose definitions every kernel links to: the library's instances that
+  /// kernels declare `extern template` instead of compiling each (the CPU
+  /// library's ANET_GEMM_INSTANCES). Empty: none.
+  std::string shared_source;
   /// The translation unit of `request`, exporting its kernel under `symbol`.
   std::function<std::string(const KernelRequest &request, const std::string &symbol)>
       translation_unit;
@@ -73,6 +78,7 @@ struct JitOptions {
 
 /// Counters of what the JIT has done since it was created.
 struct JitStats {
+  // Each counts the language's shared translation unit too, as one more.
   int compiled = 0;           ///< sources compiled by Clang
   int from_cache = 0;         ///< objects read from the disk cache
   int from_memory = 0;        ///< requests served by a kernel already loaded

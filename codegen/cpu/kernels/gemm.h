@@ -22,6 +22,10 @@
 /// - Products with at most four rows or columns (a fully connected layer at
 ///   batch 1) are bound by memory: they stream the large operand once,
 ///   unpacked (skinny_dot, skinny_axpy).
+/// - The instances every product shares (ANET_GEMM_INSTANCES: the packers of
+///   both panel widths, the micro-kernel without epilogue) are compiled once
+///   per process, in the JIT's shared translation unit, and linked to every
+///   kernel: compiling them in each kernel took a third of its time.
 
 #include "anet/base.h"
 
@@ -141,7 +145,7 @@ inline void transpose16(v16 (&r)[16]) {
 /// lanes by vector loads, rows of depth through 16 x 16 transposes; other
 /// strides gather. dst is 64-byte aligned when W is NR.
 template <long W>
-inline void pack_panels(float *dst, const float *src, long ks, long ls, long n, long kc) {
+void pack_panels(float *dst, const float *src, long ks, long ls, long n, long kc) {
   constexpr long V = ceil_div(W, 16);
   constexpr mask16 kTail = first_lanes(W - 16 * (V - 1));
   const long panels = ceil_div(n, W);
@@ -306,8 +310,8 @@ __attribute__((always_inline)) inline void store_tile(const Tile<V> &t, float *c
 /// One micro-tile of C (rows x cols, at most MR x NR) = post(A panel x B
 /// panel (+ C)); a tile of at most 16 columns runs the one-vector kernel.
 template <class Post>
-inline void update_tile(const float *a, const float *b, long kc, float *c, long ldc, long rows,
-                        long cols, bool accumulate, const Post &post) {
+void update_tile(const float *a, const float *b, long kc, float *c, long ldc, long rows, long cols,
+                 bool accumulate, const Post &post) {
   if (cols <= 16) {
     Tile<1> t;
     multiply_panels(a, b, kc, t);
@@ -318,6 +322,18 @@ inline void update_tile(const float *a, const float *b, long kc, float *c, long 
   multiply_panels(a, b, kc, t);
   store_tile(t, c, ldc, rows, cols, accumulate, post);
 }
+
+/// The instances of pack_panels and update_tile every product uses:
+/// ANET_GEMM_INSTANCES(extern template) declares them (below: kernels call,
+/// never compile, them), ANET_GEMM_INSTANCES(template) defines them (the
+/// JIT's shared translation unit, codegen/cpu/jit.cpp). The functions are
+/// not `inline`, which would let each kernel compile them anyway.
+#define ANET_GEMM_INSTANCES(how)                                                                   \
+  how void pack_panels<MR>(float *, const float *, long, long, long, long);                        \
+  how void pack_panels<NR>(float *, const float *, long, long, long, long);                        \
+  how void update_tile<NoEpilogue>(const float *, const float *, long, float *, long, long, long,   \
+                                   bool, const NoEpilogue &);
+ANET_GEMM_INSTANCES(extern template)
 
 /// C[rows, cols] (row stride ldc) = post(A B (+ C when accumulate)) over
 /// `depth`, in slices of at most kc_max and column chunks of at most nc_max:
