@@ -331,7 +331,7 @@ void update_tile(const float *a, const float *b, long kc, float *c, long ldc, lo
 #define ANET_GEMM_INSTANCES(how)                                                                   \
   how void pack_panels<MR>(float *, const float *, long, long, long, long);                        \
   how void pack_panels<NR>(float *, const float *, long, long, long, long);                        \
-  how void update_tile<NoEpilogue>(const float *, const float *, long, float *, long, long, long,   \
+  how void update_tile<NoEpilogue>(const float *, const float *, long, float *, long, long, long,  \
                                    bool, const NoEpilogue &);
 ANET_GEMM_INSTANCES(extern template)
 
