@@ -202,15 +202,22 @@ public:
   }
 
   /// Copies `src` into pinned memory and from there to the GPU, in
-  /// logical device `lane`'s stream.
+  /// logical device `lane`'s stream, a chunk at a time: the GPU fetches one
+  /// chunk while the host copies the next.
   Status stage_in(int lane, const Buffer &dst, std::span<const float> src) override {
+    constexpr size_t kChunk = size_t{4} << 20;
     ANET_RETURN_IF_ERR(current("cuda"));
     ANET_ASSIGN_OR_RETURN(CUstream s, stream(lane));
     ANET_ASSIGN_OR_RETURN(char *pinned, staging(src.size_bytes()));
-    std::memcpy(pinned, src.data(), src.size_bytes());
-    return d_.check(d_.cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst.data()), pinned,
-                                         src.size_bytes(), s),
-                    "cuMemcpyHtoDAsync", "cuda: copying to the GPU");
+    const auto *from = reinterpret_cast<const char *>(src.data());
+    const auto to = reinterpret_cast<CUdeviceptr>(dst.data());
+    for (size_t at = 0; at < src.size_bytes(); at += kChunk) {
+      const size_t n = std::min(kChunk, src.size_bytes() - at);
+      std::memcpy(pinned + at, from + at, n);
+      ANET_RETURN_IF_ERR(d_.check(d_.cuMemcpyHtoDAsync(to + at, pinned + at, n, s),
+                                  "cuMemcpyHtoDAsync", "cuda: copying to the GPU"));
+    }
+    return {};
   }
 
   /// Copies `src` into pinned memory in logical device `lane`'s stream;

@@ -3,12 +3,15 @@ directly with torch.nn.functional: tools/gpu_check's reference column. It
 needs only PyTorch (the GPU machine has no onnx package), so the weights are
 random: a timing reference, the same shapes and work as anet's `alexnet`.
 
-usage: torch_alexnet.py train|tencrop BATCH WARMUP ITERATIONS [cuda|cpu]
+usage: torch_alexnet.py train|tencrop BATCH WARMUP ITERATIONS [cuda|cpu] [resident|host]
 train: forward, mean softmax cross-entropy, backward, SGD with momentum 0.9
 and weight decay 0.0005 (dropout 0.5 in fc6 and fc7, as in training).
 tencrop: inference over BATCH images x 10 crops, the softmax averaged over
 each image's crops. Prints one JSON object with the fields of
 `anetrun bench --json` (images/s counts images, not crops).
+resident (the default): the inputs stay on the device. host: each run
+copies them from pinned host memory first (non_blocking), as a training
+loop with pin_memory does and as anet's runs do.
 """
 import json
 import os
@@ -24,6 +27,7 @@ from timing import time_runs  # noqa: E402
 def main() -> int:
     mode, batch, warmup, iterations = sys.argv[1], *map(int, sys.argv[2:5])
     device = torch.device(sys.argv[5] if len(sys.argv) > 5 else "cuda")
+    from_host = len(sys.argv) > 6 and sys.argv[6] == "host"
     torch.backends.cudnn.benchmark = True
     gen = torch.Generator(device="cpu").manual_seed(0)
 
@@ -54,12 +58,19 @@ def main() -> int:
         return x
 
     images = batch * (10 if mode == "tencrop" else 1)
-    x = torch.randn(images, 3, 227, 227, generator=gen).to(device)
-    labels = torch.randint(0, 1000, (batch,), generator=gen).to(device)
+    x_host = torch.randn(images, 3, 227, 227, generator=gen)
+    labels_host = torch.randint(0, 1000, (batch,), generator=gen)
+    if from_host and device.type == "cuda":
+        x_host, labels_host = x_host.pin_memory(), labels_host.pin_memory()
+    x, labels = x_host.to(device), labels_host.to(device)
     optimizer = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=0.0005)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def step():
+        nonlocal x, labels
+        if from_host:
+            x = x_host.to(device, non_blocking=True)
+            labels = labels_host.to(device, non_blocking=True)
         if mode == "train":
             optimizer.zero_grad()
             F.cross_entropy(forward(x, True), labels).backward()
