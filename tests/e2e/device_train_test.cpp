@@ -1,11 +1,11 @@
 // alexnet-mini trained on the device under test (ANET_TEST_DEVICE: emu in
 // CI, label emu; cuda on a GPU, label gpu, skipped where there is none):
-// 20 steps on one fixed batch drive the loss down (by a quarter at least,
-// with dropout on); one step on 2 logical devices gives the weights one step
-// on 1 does; steps replayed from a recording (a CUDA graph) give the bits
-// steps launched node by node do; and one step equals the cpu device's, or
-// the reference kernels' in a build without LLVM (max relative difference
-// < 1e-4).
+// 20 steps on one fixed batch drive the loss down (the last five steps' mean
+// a quarter below the first step's at least, with dropout on); one step on 2
+// logical devices gives the weights one step on 1 does; steps replayed from
+// a recording (a CUDA graph) give the bits steps launched node by node do;
+// and one step equals the cpu device's, or the reference kernels' in a build
+// without LLVM (max relative difference < 1e-4).
 
 #include <gtest/gtest.h>
 
@@ -111,9 +111,12 @@ TEST(DeviceTraining, TwentyStepsOnOneBatchDriveTheLossDown) {
   }
   std::printf("%s: loss %.4f after step 1, %.4f after step 20\n", ANET_TEST_DEVICE, losses.front(),
               losses.back());
-  EXPECT_LT(losses.back(), 0.75f * losses.front());
-  EXPECT_LT(losses[15] + losses[16] + losses[17] + losses[18] + losses[19],
-            losses[0] + losses[1] + losses[2] + losses[3] + losses[4]);
+  // With dropout on, one step's loss over 8 images is noisy (a step near
+  // the end may be 0.4 above its neighbours): judge the last five steps.
+  const float first5 = losses[0] + losses[1] + losses[2] + losses[3] + losses[4];
+  const float last5 = losses[15] + losses[16] + losses[17] + losses[18] + losses[19];
+  EXPECT_LT(last5 / 5, 0.75f * losses.front());
+  EXPECT_LT(last5, first5);
 }
 
 TEST(DeviceTraining, TwoLogicalDevicesStepLikeOne) {

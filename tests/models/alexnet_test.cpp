@@ -224,11 +224,11 @@ TEST(AlexNetMini, SameTopologyAndNamesAsAlexNet) {
 
 TEST(AlexNetMini, ParameterCount) {
   const onnx::ModelProto m = build_or_fail("alexnet-mini");
-  constexpr int64_t expected = conv_params(32, 1, 5) + conv_params(64, 16, 5) +
+  constexpr int64_t expected = conv_params(32, 1, 3) + conv_params(64, 16, 5) +
                                conv_params(96, 64, 3) + conv_params(96, 48, 3) +
-                               conv_params(64, 48, 3) + fc_params(64 * 2 * 2, 1024) +
+                               conv_params(64, 48, 3) + fc_params(64 * 3 * 3, 1024) +
                                fc_params(1024, 1024) + fc_params(1024, 10);
-  static_assert(expected == 1'474'186);
+  static_assert(expected == 1'801'354);
   EXPECT_EQ(parameter_count(m), expected);
   std::cout << "alexnet-mini parameters: " << parameter_count(m) << "\n";
 }
@@ -238,9 +238,9 @@ TEST(AlexNetMini, ShapesPerLayer) {
   opts.batch = 1;
   const onnx::ModelProto m = with_inferred_shapes(build_or_fail("alexnet-mini", opts));
   const std::vector<std::pair<std::string, std::vector<int64_t>>> expected = {
-      {"conv1", {1, 32, 24, 24}}, {"pool1", {1, 32, 11, 11}}, {"conv2", {1, 64, 11, 11}},
-      {"pool2", {1, 64, 5, 5}},   {"conv3", {1, 96, 5, 5}},   {"conv4", {1, 96, 5, 5}},
-      {"conv5", {1, 64, 5, 5}},   {"pool5", {1, 64, 2, 2}},   {"flatten", {1, 256}},
+      {"conv1", {1, 32, 28, 28}}, {"pool1", {1, 32, 14, 14}}, {"conv2", {1, 64, 14, 14}},
+      {"pool2", {1, 64, 7, 7}},   {"conv3", {1, 96, 7, 7}},   {"conv4", {1, 96, 7, 7}},
+      {"conv5", {1, 64, 7, 7}},   {"pool5", {1, 64, 3, 3}},   {"flatten", {1, 576}},
       {"fc6", {1, 1024}},         {"fc7", {1, 1024}},         {"logits", {1, 10}},
       {"prob", {1, 10}},
   };
@@ -254,8 +254,8 @@ TEST(AlexNetMini, InitialisationIsHeScaled) {
   const onnx::ModelProto m = build_or_fail("alexnet-mini", opts);
   // N(0, 2 / fan_in) before each ReLU; fan_in = in/group * k * k.
   const std::map<std::string, int64_t> fan_in = {
-      {"conv1", 1 * 25}, {"conv2", 16 * 25}, {"conv3", 64 * 9}, {"conv4", 48 * 9},
-      {"conv5", 48 * 9}, {"fc6", 256},       {"fc7", 1024},
+      {"conv1", 1 * 9},  {"conv2", 16 * 25}, {"conv3", 64 * 9}, {"conv4", 48 * 9},
+      {"conv5", 48 * 9}, {"fc6", 576},       {"fc7", 1024},
   };
   for (const auto &[layer, n] : fan_in)
     expect_normal_weights(m, layer + ".weight", std::sqrt(2.0 / static_cast<double>(n)));
@@ -270,7 +270,8 @@ TEST(AlexNetMini, WeightsArePinned) {
   const onnx::ModelProto m = build_or_fail("alexnet-mini");
   const std::vector<float> w = float_values(*find_initializer(m, "conv1.weight"));
   ASSERT_GE(w.size(), 4u);
-  const std::vector<uint32_t> expected = {3205134779u, 1048114163u, 1018763106u, 1048481855u};
+  // (conv1 is 3x3: these are the 5x5 sizing's values times sqrt(25 / 9).)
+  const std::vector<uint32_t> expected = {3211184867u, 1053783541u, 1025130023u, 1054089951u};
   for (size_t i = 0; i < expected.size(); ++i) {
     uint32_t bits;
     std::memcpy(&bits, &w[i], sizeof bits);
