@@ -484,27 +484,22 @@ Expected<std::vector<const void *>> Jit::load_symbols(std::span<const KernelRequ
   for (Job &job : jobs)
     if (!job.object)
       return std::move(job.object).take_error();
-  for (bool shared : {true, false})
-    for (std::vector<Job> *list : {&cached, &jobs})
-      for (Job &job : *list) {
-        if ((job.request == kShared) != shared)
-          continue;
-        const bool compiled = list == &jobs;
-        if (shared && !im.shared) {
-          ANET_RETURN_IF_ERR(im.link_shared(*job.object));
-        } else if (!shared && !im.loaded.count(job.key)) {
-          auto linked = im.link(job.key, *job.object, requests[job.request].where);
-          if (!linked && !compiled)
-            return make_error(ExitCode::Runtime, requests[job.request].where,
-                              ": a cached kernel failed to load; remove ", im.cache_path(job.key));
-          if (!linked)
-            return std::move(linked).take_error();
-        }
-        if (compiled) {
-          im.store(job.key, *job.object);
-          ++im.stats.compiled;
-        }
-      }
+  // The shared unit first: the kernels link to it.
+  for (const std::vector<Job> *list : {&cached, &jobs})
+    for (const Job &job : *list)
+      if (job.request == kShared && !im.shared)
+        ANET_RETURN_IF_ERR(im.link_shared(*job.object));
+  for (const Job &job : cached)
+    if (job.request != kShared && !im.loaded.count(job.key) &&
+        !im.link(job.key, *job.object, requests[job.request].where))
+      return make_error(ExitCode::Runtime, requests[job.request].where,
+                        ": a cached kernel failed to load; remove ", im.cache_path(job.key));
+  for (const Job &job : jobs) {
+    if (job.request != kShared && !im.loaded.count(job.key))
+      ANET_RETURN_IF_ERR(im.link(job.key, *job.object, requests[job.request].where));
+    im.store(job.key, *job.object);
+    ++im.stats.compiled;
+  }
   std::vector<const void *> infos;
   for (const std::string &key : keys)
     infos.push_back(im.loaded.at(key));

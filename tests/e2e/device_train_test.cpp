@@ -33,6 +33,13 @@ struct Training {
   Graph graph;
   WeightStore weights;
   std::vector<Tensor> inputs;
+
+  /// Sets the step input (dropout masks and the update follow it).
+  void set_step(int step) {
+    for (size_t i = 0; i < graph.inputs.size(); ++i)
+      if (graph.value(graph.inputs[i]).name == kStepName)
+        inputs[i].data[0] = static_cast<float>(step);
+  }
 };
 
 Training training(int devices) {
@@ -101,9 +108,7 @@ TEST(DeviceTraining, TwentyStepsOnOneBatchDriveTheLossDown) {
   ASSERT_TRUE(exec.ok()) << exec.error().message;
   std::vector<float> losses;
   for (int step = 1; step <= 20; ++step) {
-    for (size_t i = 0; i < t.graph.inputs.size(); ++i)
-      if (t.graph.value(t.graph.inputs[i]).name == kStepName)
-        t.inputs[i].data[0] = static_cast<float>(step);
+    t.set_step(step);
     auto out = exec->run(t.inputs);
     ASSERT_TRUE(out.ok()) << out.error().message;
     losses.push_back(loss_of(t.graph, *out));
@@ -155,9 +160,7 @@ TEST(DeviceTraining, ReplayedStepsEqualLaunchedSteps) {
     auto exec = Executor::create(t.graph, t.weights, *devices[k]);
     ASSERT_TRUE(exec.ok()) << exec.error().message;
     for (int step = 1; step <= 3; ++step) {
-      for (size_t i = 0; i < t.graph.inputs.size(); ++i)
-        if (t.graph.value(t.graph.inputs[i]).name == kStepName)
-          t.inputs[i].data[0] = static_cast<float>(step);
+      t.set_step(step);
       auto out = exec->run(t.inputs);
       ASSERT_TRUE(out.ok()) << out.error().message;
       losses[k].push_back(loss_of(t.graph, *out));
