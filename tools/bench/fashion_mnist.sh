@@ -18,13 +18,14 @@
 # images, where the He initialisation at lr 0.001 falls from 19.6 to 4.0 in
 # 24 steps (docs/performance.md).
 #   tools/bench/fashion_mnist.sh [--epochs N] [--batch B] [--lr X]
-#                                [--lr-schedule S] [--scale S]
+#                                [--lr-schedule S] [--weight-decay W] [--scale S]
 #                                [--init model|paper] [--device D]
 #                                [--eval-limit N] [--out DIR]
-# Builds nothing: run after `cmake --build --preset default`.
+# Builds nothing: run after `cmake --build --preset default` (or point
+# $ANET_BIN at a folder holding anetc and anetrun).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-epochs=26 batch=128 lr=0.04 schedule=step:10:0.1 scale=0.00392156862745098 init=model device=cpu
+epochs=26 batch=128 lr=0.04 schedule=step:10:0.1 decay=0.0005 scale=0.00392156862745098 init=model device=cpu
 eval_limit=0
 out=$top/out/bench-fashion-mnist
 while [ $# -gt 0 ]; do
@@ -33,12 +34,14 @@ while [ $# -gt 0 ]; do
     --batch) batch=$2; shift 2 ;;
     --lr) lr=$2; shift 2 ;;
     --lr-schedule) schedule=$2; shift 2 ;;
+    --weight-decay) decay=$2; shift 2 ;;
     --scale) scale=$2; shift 2 ;;
     --init) init=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
     --eval-limit) eval_limit=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--epochs N] [--batch B] [--lr X] [--lr-schedule S] [--scale S]" \
+    *) echo "usage: $0 [--epochs N] [--batch B] [--lr X] [--lr-schedule S]" \
+         "[--weight-decay W] [--scale S]" \
          "[--init model|paper]" \
          "[--device D]" \
          "[--eval-limit N] [--out DIR]" >&2
@@ -46,17 +49,17 @@ while [ $# -gt 0 ]; do
   esac
 done
 data=/usr/share/datasets/fashion-mnist
-bin=$top/build/tools
+bin=${ANET_BIN:-$top/build/tools}
 mkdir -p "$out"
 limit=()
 [ "$eval_limit" -gt 0 ] && limit=(--limit "$eval_limit")
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 echo "machine: $cpu, $(nproc) cores; device: $device; alexnet-mini, batch $batch," \
-  "$epochs epochs, lr $lr ($schedule), input scale $scale, init $init"
+  "$epochs epochs, lr $lr ($schedule), weight decay $decay, input scale $scale, init $init"
 "$bin/anetc" model alexnet-mini -o "$out/model.onnx" >/dev/null
 "$bin/anetc" compile "$out/model.onnx" -o "$out/plan.bin" --mode train --batch "$batch" \
-  --init "$init" --scale "$scale" >/dev/null
+  --init "$init" --scale "$scale" --weight-decay "$decay" >/dev/null
 start=$(date +%s)
 "$bin/anetrun" train "$out/plan.bin" --data "$data" --epochs "$epochs" --lr "$lr" \
   --lr-schedule "$schedule" --device "$device" \
