@@ -36,6 +36,8 @@ Device::~Device() = default;
 
 Recording::~Recording() = default;
 
+Expected<Buffer> Device::allocate_on(int, int64_t numel) { return allocate(numel); }
+
 Status Device::prepare(const Graph &, std::span<const NodeId>) { return {}; }
 
 Status Device::lane_wait(int, int) { return {}; }
@@ -92,6 +94,9 @@ std::vector<std::string> device_names() {
 
 Expected<std::unique_ptr<Device>> make_device(const std::string &name,
                                               const DeviceOptions &options) {
+  if (!options.gpus.empty() && name != "cuda")
+    return make_error(ExitCode::Usage, "GPUs were named (--gpus) for device '", name,
+                      "'; only the cuda device runs on GPUs");
   for (const DeviceFactory &d : kDevices)
     if (name == d.name)
       return d.make(options);

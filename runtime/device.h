@@ -95,6 +95,10 @@ public:
   virtual Expected<std::unique_ptr<Kernel>> compile(const Graph &graph, NodeId node) = 0;
   /// Allocates memory for `numel` floats (contents unspecified).
   virtual Expected<Buffer> allocate(int64_t numel) = 0;
+  /// Allocates memory for `numel` floats where logical device `lane`'s
+  /// kernels run (cuda over several GPUs: on that lane's GPU). Default:
+  /// allocate().
+  virtual Expected<Buffer> allocate_on(int lane, int64_t numel);
   /// Copies host data into `dst`; `src` has exactly dst.numel() elements.
   virtual Status copy_in(const Buffer &dst, std::span<const float> src) = 0;
   /// Copies `src` to host memory; `dst` has exactly src.numel() elements.
@@ -151,6 +155,10 @@ struct DeviceOptions {
   /// Compiled kernels a plan carries (Plan::kernel_objects), or null; the
   /// cpu device uses those made for this CPU and compiles the others.
   const std::map<std::string, std::string> *kernel_objects = nullptr;
+  /// The GPUs (CUDA ordinals) of the cuda device: logical device d runs on
+  /// gpus[d % gpus.size()], and Transfers between two GPUs go through NCCL.
+  /// Empty: one GPU, $ANET_CUDA_DEVICE or the first.
+  std::vector<int> gpus;
   /// Compiled CUDA kernels a plan carries (Plan::cuda_kernels), or null; the
   /// cuda device uses those for its GPU's architecture (or their PTX) and
   /// compiles the others.

@@ -122,7 +122,8 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
   for (size_t d = 0; d < ex.memory_.arena_bytes.size(); ++d) {
     Lane lane;
     lane.device = devices[d % devices.size()];
-    auto arena = lane.device->allocate(std::max<int64_t>(ex.memory_.arena_bytes[d] / 4, 1));
+    auto arena = lane.device->allocate_on(static_cast<int>(d),
+                                          std::max<int64_t>(ex.memory_.arena_bytes[d] / 4, 1));
     if (!arena)
       return with_context(std::move(arena).take_error(),
                           "arena of logical device " + std::to_string(d));
@@ -150,7 +151,7 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
     if (auto it = resident_at.find(key); it != resident_at.end())
       return ex.resident_[it->second].data();
     Device &dev = *ex.lanes_[static_cast<size_t>(lane)].device;
-    auto buffer = dev.allocate(val.type.numel());
+    auto buffer = dev.allocate_on(lane, val.type.numel());
     if (!buffer)
       return with_context(std::move(buffer).take_error(), "value '" + val.name + "'");
     if (val.kind == ValueKind::Constant) {

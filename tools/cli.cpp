@@ -134,6 +134,13 @@ void add_execution_options(CLI::App *cmd, ExecutionArgs &args) {
   cmd->add_flag("--emu-check", args.options.emu_checking,
                 "With --device emu: check bounds, barriers and shared-memory races (slower)")
       ->group("Execution");
+  cmd->add_option("--gpus", args.options.gpus,
+                  "With --device cuda: the GPUs to run on (CUDA numbers, comma-separated), "
+                  "logical device d on the (d mod N)-th; Transfers between two GPUs go "
+                  "through NCCL [default: $ANET_CUDA_DEVICE, else 0]")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
+      ->group("Execution");
   cmd->add_flag("!--no-graphs", args.options.graphs,
                 "With --device cuda or emu: launch every kernel on every run instead of "
                 "replaying the first run's launches as one CUDA graph")

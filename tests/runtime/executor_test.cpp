@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <map>
 
 #include "ir/parser.h"
 #include "tests/runtime/op_test_util.h"
@@ -262,6 +264,11 @@ public:
     return std::unique_ptr<Kernel>(std::make_unique<Recorded>(*this, std::move(k)));
   }
   Expected<Buffer> allocate(int64_t numel) override { return ref_->allocate(numel); }
+  Expected<Buffer> allocate_on(int lane, int64_t numel) override {
+    ANET_ASSIGN_OR_RETURN(Buffer b, ref_->allocate(numel));
+    lane_of[b.data()] = lane;
+    return b;
+  }
   Status copy_in(const Buffer &dst, std::span<const float> src) override {
     return ref_->copy_in(dst, src);
   }
@@ -286,7 +293,8 @@ public:
   bool fail_end = false;
   int recordings = 0;
   int replays = 0;
-  int launches = 0; ///< kernels run outside a replay
+  int launches = 0;                     ///< kernels run outside a replay
+  std::map<const float *, int> lane_of; ///< allocate_on's lane, per buffer
 
 protected:
   void release(float *, int64_t) noexcept override {} // buffers belong to ref_
@@ -368,6 +376,38 @@ TEST(Executor, AFailedRecordingIsAnErrorNamingTheProgram) {
       << out.error().message;
   EXPECT_NE(out.error().message.find("out of graph memory"), std::string::npos)
       << out.error().message;
+}
+
+// Logical device 1 reads x from device 0 and scales it by its own copy of
+// the param s.
+Graph two_lane_program() {
+  auto g = parse_graph(R"(graph two_lanes {
+  input %x: f32[4]
+  param %s: f32[4]
+  %x@dev1: f32[4] = Transfer(%x) {kind="copy"} name="transfer:x@1" device=1
+  %y: f32[4] = Mul(%x@dev1, %s) device=1
+  %y@dev0: f32[4] = Transfer(%y) {kind="copy"} name="transfer:y@0"
+  output %y@dev0
+})");
+  EXPECT_TRUE(g.ok()) << g.error().message;
+  g->explicit_transfers = true;
+  return *g;
+}
+
+// A device spanning GPUs (cuda with --gpus) needs each lane's arena and the
+// params its kernels read in that lane's memory.
+TEST(Executor, AllocatesEachLogicalDevicesMemoryOnIt) {
+  RecordingDevice device;
+  auto ex = Executor::create(two_lane_program(), {{"s", {1, 2, 3, 4}}}, device);
+  ASSERT_TRUE(ex.ok()) << ex.error().message;
+  std::vector<int> lanes;
+  for (auto [buffer, lane] : device.lane_of)
+    lanes.push_back(lane);
+  std::sort(lanes.begin(), lanes.end());
+  EXPECT_EQ(lanes, (std::vector<int>{0, 1, 1})); // two arenas and s on lane 1
+  auto out = ex->run({tensor({4}, {1, 1, 2, 2})});
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ((*out)[0].data, (std::vector<float>{1, 2, 6, 8}));
 }
 
 } // namespace

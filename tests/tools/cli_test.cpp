@@ -150,6 +150,10 @@ TEST_F(Cli, BadFlagValuesAreUsageErrors) {
                  "no 'train_step' program");
   expect_failure(anetrun({"bench", path("mini.plan"), "--peak-gflops", "-1"}), 2, "anetrun",
                  "peak-gflops");
+  expect_failure(anetrun({"bench", path("mini.plan"), "--gpus", "0,x"}), 2, "anetrun", "gpus");
+  expect_failure(anetrun({"bench", path("mini.plan"), "--gpus=0,-1"}), 2, "anetrun", "gpus");
+  expect_failure(anetrun({"bench", path("mini.plan"), "--gpus", "0,1"}), 2, "anetrun",
+                 "only the cuda device runs on GPUs");
 }
 
 TEST_F(Cli, PreprocessingFlagsAreChecked) {
