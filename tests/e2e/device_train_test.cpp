@@ -2,7 +2,8 @@
 // CI, label emu; cuda on a GPU, label gpu, skipped where there is none):
 // 20 steps on one fixed batch drive the loss down (the last five steps' mean
 // a quarter below the first step's at least, with dropout on); one step on 2
-// logical devices gives the weights one step on 1 does; steps replayed from
+// logical devices gives the weights one step on 1 does (and, with two GPUs,
+// three steps over both give those of three on one); steps replayed from
 // a recording (a CUDA graph) give the bits steps launched node by node do;
 // and one step equals the cpu device's, or the reference kernels' in a build
 // without LLVM (max relative difference < 1e-4).
@@ -16,6 +17,9 @@
 #include "ir/program_names.h"
 #include "runtime/device.h"
 #include "runtime/executor.h"
+#ifdef ANET_WITH_CUDA
+#include "runtime/nccl.h"
+#endif
 #include "tests/models/built_program.h"
 
 #ifndef ANET_TEST_DEVICE
@@ -173,6 +177,45 @@ TEST(DeviceTraining, ReplayedStepsEqualLaunchedSteps) {
   EXPECT_NE(losses[0][0], losses[0][2]);
   EXPECT_EQ(max_relative_difference(after[0], after[1]), 0.0);
 }
+
+#ifdef ANET_WITH_CUDA
+// Two logical devices on two GPUs, their Transfers through NCCL (recorded
+// in the CUDA graph like kernels): three steps give the weights and losses
+// of three steps on one GPU. Runs where the driver sees two GPUs.
+TEST(DeviceTraining, TwoGpusStepLikeOneGpu) {
+  if (std::string(ANET_TEST_DEVICE) != "cuda")
+    GTEST_SKIP() << "two GPUs: the cuda device only";
+  DeviceOptions two;
+  two.gpus = {0, 1};
+  auto pair = make_device("cuda", two);
+  if (!pair.ok())
+    GTEST_SKIP() << "needs two GPUs: " << pair.error().message;
+  if (auto nccl = nccl::library(); !nccl.ok())
+    GTEST_SKIP() << "needs NCCL: " << nccl.error().message;
+  auto one = device_or_skip("cuda");
+  ASSERT_TRUE(one);
+  WeightStore after[2];
+  std::vector<float> losses[2];
+  Device *devices[2] = {one.get(), pair->get()};
+  for (int k = 0; k < 2; ++k) {
+    Training t = training(k + 1);
+    auto exec = Executor::create(t.graph, t.weights, *devices[k]);
+    ASSERT_TRUE(exec.ok()) << exec.error().message;
+    for (int step = 1; step <= 3; ++step) {
+      t.set_step(step);
+      auto out = exec->run(t.inputs);
+      ASSERT_TRUE(out.ok()) << out.error().message;
+      losses[k].push_back(loss_of(t.graph, *out));
+    }
+    ASSERT_TRUE(exec->read_weights(after[k]).ok());
+  }
+  const double d = max_relative_difference(after[0], after[1]);
+  std::printf("cuda: 2 GPUs against 1, weights max relative difference %g after 3 steps\n", d);
+  EXPECT_LT(d, 1e-4);
+  for (int step = 0; step < 3; ++step)
+    EXPECT_NEAR(losses[0][step], losses[1][step], 1e-4 * std::fabs(losses[0][step])) << step;
+}
+#endif
 
 // The oracle: the cpu device, or the reference kernels where anet is built
 // without LLVM (the GPU machine).
