@@ -227,6 +227,7 @@ Expected<Executor> Executor::create(const Graph &program, const WeightStore &wei
   };
   for (ValueId v : program.inputs)
     ex.inputs_.push_back(port(v));
+  ex.staged_.assign(ex.inputs_.size(), false);
   for (ValueId v : program.outputs) {
     Port p = port(v);
     if (program.value(v).kind == ValueKind::Param || program.value(v).kind == ValueKind::Constant) {
@@ -325,23 +326,45 @@ Status Executor::run_ordered() {
   return join_lanes();
 }
 
-Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
+Status Executor::check_input(size_t index, const Tensor &t) const {
+  const Port &port = inputs_[index];
+  if (t.type != port.type)
+    return make_error(ExitCode::Usage, "program '", program_name_, "': input '", port.name,
+                      "' expects ", to_string(port.type), ", got ", to_string(t.type));
+  if (static_cast<int64_t>(t.data.size()) != t.type.numel())
+    return make_error(ExitCode::Usage, "program '", program_name_, "': input '", port.name,
+                      "' of type ", to_string(t.type), " holds ", t.data.size(),
+                      " elements instead of ", t.type.numel());
+  return {};
+}
+
+Status Executor::stage(size_t index, const Tensor &input) {
+  if (index >= inputs_.size())
+    return make_error(ExitCode::Usage, "program '", program_name_, "' has no input ", index,
+                      " (it takes ", inputs_.size(), ")");
+  ANET_RETURN_IF_ERR(check_input(index, input));
+  const Port &port = inputs_[index];
+  ANET_RETURN_IF_ERR(
+      lanes_[static_cast<size_t>(port.lane)].device->stage_in(port.lane, port.view, input.data));
+  staged_[index] = true;
+  return {};
+}
+
+Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs,
+                                            const std::function<Status()> &meanwhile) {
   if (inputs.size() != inputs_.size())
     return make_error(ExitCode::Usage, "program '", program_name_, "' takes ", inputs_.size(),
                       " inputs, got ", inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const Port &port = inputs_[i];
     const Tensor &t = inputs[i];
-    if (t.type != port.type)
-      return make_error(ExitCode::Usage, "program '", program_name_, "': input '", port.name,
-                        "' expects ", to_string(port.type), ", got ", to_string(t.type));
-    if (static_cast<int64_t>(t.data.size()) != t.type.numel())
-      return make_error(ExitCode::Usage, "program '", program_name_, "': input '", port.name,
-                        "' of type ", to_string(t.type), " holds ", t.data.size(),
-                        " elements instead of ", t.type.numel());
+    if (staged_[i] && t.data.empty() && t.type.shape.empty())
+      continue; // given to stage()
+    ANET_RETURN_IF_ERR(check_input(i, t));
+    const Port &port = inputs_[i];
     ANET_RETURN_IF_ERR(
         lanes_[static_cast<size_t>(port.lane)].device->stage_in(port.lane, port.view, t.data));
   }
+  staged_.assign(inputs_.size(), false);
 
   if (profiling_)
     node_seconds_.assign(program_->nodes.size(), 0.0);
@@ -363,7 +386,9 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
   for (Status &s : results)
     if (!s)
       return std::move(s).take_error();
-
+  // The outputs are copied out (or their copies queued) before `meanwhile`
+  // may stage the next inputs, which the memory plan may place where an
+  // output lives.
   std::vector<Tensor> outputs;
   for (const Port &port : outputs_)
     outputs.emplace_back(port.type);
@@ -372,9 +397,11 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs) {
     ANET_RETURN_IF_ERR(lanes_[static_cast<size_t>(port.lane)].device->stage_out(
         port.lane, port.view, outputs[i].data));
   }
+  Status overlapped = meanwhile ? meanwhile() : Status();
   for (size_t l = 0; l < lanes_.size(); ++l)
     if (l == 0 || lanes_[l].device != lanes_[0].device)
       ANET_RETURN_IF_ERR(lanes_[l].device->synchronize());
+  ANET_RETURN_IF_ERR(overlapped);
   return outputs;
 }
 

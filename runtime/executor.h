@@ -12,6 +12,7 @@
 /// them. Otherwise each logical device runs its nodes on a host thread of
 /// its own, Transfers waiting for the values they copy.
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,8 +43,20 @@ public:
 
   /// Runs the program on `inputs`, given in program.inputs order with exactly
   /// the program's types (else an ExitCode::Usage error naming the input and
-  /// the expected and given types). Returns program.outputs in order.
-  Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs);
+  /// the expected and given types); an input given to stage() since the last
+  /// run may be left empty (a default Tensor). `meanwhile`, if given, runs on
+  /// the calling thread once the kernels are launched and before their
+  /// outputs are awaited: host work that overlaps the device's where it runs
+  /// asynchronously (cuda), such as staging the next run's inputs; its error
+  /// is returned once the device is done. Returns program.outputs in order.
+  Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs,
+                                    const std::function<Status()> &meanwhile = {});
+
+  /// Copies `input` into program input `index` now, for the next run(),
+  /// which is then given an empty Tensor in its place. The copy follows the
+  /// work launched so far, so it may come from a run's `meanwhile`: on cuda
+  /// the host's copy into pinned memory then overlaps that run's kernels.
+  Status stage(size_t index, const Tensor &input);
 
   /// Replaces the data of every parameter the program reads by the weight
   /// of its name in `weights` (its slice, for a partitioned weight): for
@@ -100,6 +113,8 @@ private:
   struct Sync; ///< per-run readiness of values other devices wait for
 
   Executor();
+  /// An ExitCode::Usage error unless `t` fits program input `index`.
+  Status check_input(size_t index, const Tensor &t) const;
   /// Runs one step's kernel (synchronised and timed when profiling).
   Status run_step(Lane &lane, Step &step);
   /// A logical device's steps on a host thread of its own.
@@ -127,6 +142,7 @@ private:
   std::vector<Lane> lanes_;
   std::vector<Buffer> resident_; ///< params and constants, per reading device
   std::vector<Port> inputs_;
+  std::vector<bool> staged_; ///< per input: given to stage() for the next run
   std::vector<Port> outputs_;
   std::unique_ptr<Sync> sync_;
   /// Whether every lane is on one device that orders_lanes(); then the

@@ -156,6 +156,8 @@ private:
   Status setup();
   Status resume();
   Status step(Batch &batch);
+  /// The next batch: the one step() fetched ahead, else the loader's.
+  Expected<Batch> next_batch();
   Status end_of_epoch(int64_t epoch);
   Expected<EvalResult> validate(bool ten_crop);
   Expected<std::string> save_checkpoint();
@@ -178,6 +180,9 @@ private:
   RunState state_;
   int64_t step_ = 0, epoch_ = 0, batch_ = 0, per_epoch_ = 0;
   double run_seconds_ = 0, wait_seconds_ = 0;
+  /// The batch after the current one, fetched while the step's kernels ran,
+  /// its images already staged (Executor::stage), or the loader's error.
+  std::optional<Expected<Batch>> ahead_;
   int64_t steps_this_run_ = 0;
   TrainResult result_;
   Clock::time_point started_ = Clock::now();
@@ -319,9 +324,23 @@ Status Run::resume() {
   return {};
 }
 
+Expected<Batch> Run::next_batch() {
+  if (ahead_) {
+    Expected<Batch> b = std::move(*ahead_);
+    ahead_.reset();
+    return b;
+  }
+  auto t0 = Clock::now();
+  Expected<Batch> b = loader_->next(); // it has reported skipped samples
+  wait_seconds_ += seconds_since(t0);
+  return b;
+}
+
 Status Run::step(Batch &batch) {
   std::vector<Tensor> inputs(train_->inputs.size());
-  inputs[static_cast<size_t>(in_.data)] = std::move(batch.images);
+  // A batch fetched ahead has its images staged already: left empty here.
+  if (!batch.images.data.empty())
+    inputs[static_cast<size_t>(in_.data)] = std::move(batch.images);
   Tensor labels(train_->type(train_->inputs[static_cast<size_t>(in_.labels)]));
   for (size_t i = 0; i < batch.labels.size(); ++i)
     labels.data[i] = static_cast<float>(batch.labels[i]);
@@ -331,9 +350,28 @@ Status Run::step(Batch &batch) {
   if (in_.step >= 0)
     inputs[static_cast<size_t>(in_.step)] =
         Tensor(TensorType{DType::F32, {}}, {static_cast<float>(step_)});
+  // While the kernels run, the next batch is fetched and its images staged:
+  // on a GPU the host's copy overlaps this step. A loader error waits for
+  // the next step, where it would have come without fetching ahead.
+  double fetching = 0;
+  auto fetch_ahead = [&]() -> Status {
+    if (step_ + 1 >= total_steps())
+      return {};
+    auto t0 = Clock::now();
+    ahead_ = loader_->next();
+    if (*ahead_) {
+      Tensor &images = (*ahead_)->images;
+      if (Status s = train_exec_->stage(static_cast<size_t>(in_.data), images); !s)
+        return s;
+      images = Tensor();
+    }
+    fetching = seconds_since(t0);
+    return {};
+  };
   auto t0 = Clock::now();
-  ANET_ASSIGN_OR_RETURN(std::vector<Tensor> out, train_exec_->run(inputs));
-  run_seconds_ += seconds_since(t0);
+  ANET_ASSIGN_OR_RETURN(std::vector<Tensor> out, train_exec_->run(inputs, fetch_ahead));
+  run_seconds_ += seconds_since(t0) - fetching;
+  wait_seconds_ += fetching;
   const double loss = out[0].data[0];
   if (!std::isfinite(loss))
     return make_error(ExitCode::NonFinite, "training stopped at step ", step_ + 1, " (epoch ",
@@ -517,9 +555,7 @@ Expected<TrainResult> Run::go() {
   Progress bar("train", total * per_step, log_, o_.terminal,
                ProgressOptions{.unit = "img", .initial = step_ * per_step});
   while (step_ < total) {
-    auto t0 = Clock::now();
-    ANET_ASSIGN_OR_RETURN(Batch batch, loader_->next()); // it has reported skipped samples
-    wait_seconds_ += seconds_since(t0);
+    ANET_ASSIGN_OR_RETURN(Batch batch, next_batch());
     const int64_t epoch_before = epoch_;
     ANET_RETURN_IF_ERR(step(batch));
     if (step_ % o_.log_every == 0)

@@ -410,5 +410,88 @@ TEST(Executor, AllocatesEachLogicalDevicesMemoryOnIt) {
   EXPECT_EQ((*out)[0].data, (std::vector<float>{1, 2, 6, 8}));
 }
 
+// The trainer's overlap: the next run's input staged from `meanwhile`,
+// after this run's kernels, and left empty in the next run's inputs.
+TEST(Executor, AnInputStagedMeanwhileFeedsTheNextRun) {
+  for (bool ordered : {false, true}) {
+    RecordingDevice recording;
+    auto reference = make_reference_device();
+    Device &device = ordered ? static_cast<Device &>(recording) : *reference;
+    auto ex = Executor::create(dense_program(), kDenseWeights, device);
+    ASSERT_TRUE(ex.ok()) << ex.error().message;
+    const Tensor first = tensor({2, 3}, {1, 2, 3, 4, 5, 6});
+    const Tensor second = tensor({2, 3}, {-1, 7, 0, 2, 9, 1});
+    int called = 0;
+    auto out = ex->run({first}, [&]() -> Status {
+      ++called;
+      return ex->stage(0, second);
+    });
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    EXPECT_EQ(called, 1);
+    EXPECT_EQ((*out)[0].data, (std::vector<float>{1.5f, 0, 4.5f, 0})) << "staging too early";
+    auto next = ex->run({Tensor()});
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    EXPECT_EQ((*next)[0].data, (std::vector<float>{0, 0, 2.5f, 0}));
+    // Staged inputs serve one run: the one after needs its own.
+    auto again = ex->run({Tensor()});
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code, ExitCode::Usage);
+    EXPECT_NE(again.error().message.find("input 'x' expects f32[2,3]"), std::string::npos)
+        << again.error().message;
+  }
+}
+
+TEST(Executor, StagingChecksTheInput) {
+  auto device = make_reference_device();
+  auto ex = Executor::create(dense_program(), kDenseWeights, *device);
+  ASSERT_TRUE(ex.ok());
+  Status wrong = ex->stage(0, tensor({3, 2}, {1, 2, 3, 4, 5, 6}));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, ExitCode::Usage);
+  Status missing = ex->stage(1, tensor({2, 3}, {1, 2, 3, 4, 5, 6}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("has no input 1"), std::string::npos)
+      << missing.error().message;
+}
+
+TEST(Executor, AFailureMeanwhileIsTheRunsError) {
+  auto device = make_reference_device();
+  auto ex = Executor::create(dense_program(), kDenseWeights, *device);
+  ASSERT_TRUE(ex.ok());
+  auto out = ex->run({tensor({2, 3}, {1, 2, 3, 4, 5, 6})}, [] {
+    return Status(make_error(ExitCode::Dataset, "train/x.png: truncated"));
+  });
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, ExitCode::Dataset);
+}
+
+// The memory plan puts y where x was (x is dead once b is made): staging the
+// next x meanwhile must not clobber this run's y before it is copied out.
+TEST(Executor, StagingMeanwhileLeavesThisRunsOutputsAlone) {
+  auto g = parse_graph(R"(graph chain {
+  input %x: f32[4]
+  %a: f32[4] = Add(%x, %x)
+  %b: f32[4] = Add(%a, %a)
+  %c: f32[4] = Add(%b, %b)
+  %y: f32[4] = Add(%c, %c)
+  output %y
+})");
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  for (bool ordered : {false, true}) {
+    RecordingDevice recording;
+    auto reference = make_reference_device();
+    Device &device = ordered ? static_cast<Device &>(recording) : *reference;
+    auto ex = Executor::create(*g, {}, device);
+    ASSERT_TRUE(ex.ok()) << ex.error().message;
+    const MemoryPlan &plan = ex->memory_plan();
+    ASSERT_EQ(plan.offset[0], plan.offset[4]) << "x and y no longer share memory";
+    auto out = ex->run({tensor({4}, {1, 2, 3, 4})}, [&] {
+      return ex->stage(0, tensor({4}, {9, 9, 9, 9}));
+    });
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    EXPECT_EQ((*out)[0].data, (std::vector<float>{16, 32, 48, 64}));
+  }
+}
+
 } // namespace
 } // namespace anet::test
