@@ -179,9 +179,10 @@ public:
     for (const Gpu &g : gpus_)
       if (d_.cuCtxSetCurrent(g.context) == CUDA_SUCCESS)
         d_.cuCtxSynchronize();
-    if (const auto nccl = nccl::library(); nccl.ok())
-      for (nccl::Comm c : comms_)
-        (*nccl)->ncclCommDestroy(c);
+    if (!comms_.empty())
+      if (const auto nccl = nccl::library(); nccl.ok())
+        for (nccl::Comm c : comms_)
+          (*nccl)->ncclCommDestroy(c);
     if (pinned_)
       d_.cuMemFreeHost(pinned_);
     for (size_t l = 0; l < streams_.size(); ++l)
