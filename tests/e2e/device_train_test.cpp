@@ -103,6 +103,19 @@ double max_relative_difference(const WeightStore &a, const WeightStore &b) {
   return worst;
 }
 
+/// Steps 1 to 3 of `t` on `device`: their losses, and the weights after.
+void three_steps(Training t, Device &device, std::vector<float> &losses, WeightStore &after) {
+  auto exec = Executor::create(t.graph, t.weights, device);
+  ASSERT_TRUE(exec.ok()) << exec.error().message;
+  for (int step = 1; step <= 3; ++step) {
+    t.set_step(step);
+    auto out = exec->run(t.inputs);
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    losses.push_back(loss_of(t.graph, *out));
+  }
+  ASSERT_TRUE(exec->read_weights(after).ok());
+}
+
 TEST(DeviceTraining, TwentyStepsOnOneBatchDriveTheLossDown) {
   auto device = device_or_skip(ANET_TEST_DEVICE);
   if (!device)
@@ -159,18 +172,8 @@ TEST(DeviceTraining, ReplayedStepsEqualLaunchedSteps) {
   WeightStore after[2];
   std::vector<float> losses[2];
   Device *devices[2] = {recording.get(), launching.get()};
-  for (int k = 0; k < 2; ++k) {
-    Training t = training(2);
-    auto exec = Executor::create(t.graph, t.weights, *devices[k]);
-    ASSERT_TRUE(exec.ok()) << exec.error().message;
-    for (int step = 1; step <= 3; ++step) {
-      t.set_step(step);
-      auto out = exec->run(t.inputs);
-      ASSERT_TRUE(out.ok()) << out.error().message;
-      losses[k].push_back(loss_of(t.graph, *out));
-    }
-    ASSERT_TRUE(exec->read_weights(after[k]).ok());
-  }
+  for (int k = 0; k < 2; ++k)
+    ASSERT_NO_FATAL_FAILURE(three_steps(training(2), *devices[k], losses[k], after[k]));
   // A replay that ran nothing, or ran stale arguments, would leave the
   // weights and losses of step 1.
   EXPECT_EQ(losses[0], losses[1]);
@@ -197,18 +200,8 @@ TEST(DeviceTraining, TwoGpusStepLikeOneGpu) {
   WeightStore after[2];
   std::vector<float> losses[2];
   Device *devices[2] = {one.get(), pair->get()};
-  for (int k = 0; k < 2; ++k) {
-    Training t = training(k + 1);
-    auto exec = Executor::create(t.graph, t.weights, *devices[k]);
-    ASSERT_TRUE(exec.ok()) << exec.error().message;
-    for (int step = 1; step <= 3; ++step) {
-      t.set_step(step);
-      auto out = exec->run(t.inputs);
-      ASSERT_TRUE(out.ok()) << out.error().message;
-      losses[k].push_back(loss_of(t.graph, *out));
-    }
-    ASSERT_TRUE(exec->read_weights(after[k]).ok());
-  }
+  for (int k = 0; k < 2; ++k)
+    ASSERT_NO_FATAL_FAILURE(three_steps(training(k + 1), *devices[k], losses[k], after[k]));
   const double d = max_relative_difference(after[0], after[1]);
   std::printf("cuda: 2 GPUs against 1, weights max relative difference %g after 3 steps\n", d);
   EXPECT_LT(d, 1e-4);
