@@ -27,14 +27,11 @@ Expected<const Library *> library() {
                         "loaded (",
                         ::dlerror(), ")");
     Library l;
-    bool missing = false;
-    std::string which;
+    std::string missing; // the first function not found
     auto find = [&](auto &fn, const char *symbol) {
       fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(handle, symbol));
-      if (!fn && !missing) {
-        missing = true;
-        which = symbol;
-      }
+      if (!fn && missing.empty())
+        missing = symbol;
     };
     find(l.ncclGetVersion, "ncclGetVersion");
     find(l.ncclGetErrorString, "ncclGetErrorString");
@@ -47,8 +44,8 @@ Expected<const Library *> library() {
     // Optional (NCCL 2.13 on): the detail of the last error.
     l.ncclGetLastError =
         reinterpret_cast<decltype(l.ncclGetLastError)>(::dlsym(handle, "ncclGetLastError"));
-    if (missing)
-      return make_error(ExitCode::Runtime, "nccl: libnccl.so.2 lacks ", which,
+    if (!missing.empty())
+      return make_error(ExitCode::Runtime, "nccl: libnccl.so.2 lacks ", missing,
                         "; anet needs NCCL 2.7 or newer (point-to-point calls)");
     if (Status s = l.check(l.ncclGetVersion(&l.version), "ncclGetVersion", "nccl"); !s)
       return s.error();
