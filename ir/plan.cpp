@@ -46,6 +46,7 @@ constexpr uint32_t kClasTag = make_tag("CLAS");
 constexpr uint32_t kOnnxTag = make_tag("ONNX");
 constexpr uint32_t kKobjTag = make_tag("KOBJ");
 constexpr uint32_t kCubnTag = make_tag("CUBN");
+constexpr uint32_t kPadsTag = make_tag("PADS");
 
 std::string hex32(uint32_t v) {
   std::ostringstream os;
@@ -181,6 +182,12 @@ std::vector<SectionSpec> section_specs(const Plan &plan, const ProgramTexts &tex
                      s.u64(p.mean_image.size());
                      s.floats(p.mean_image);
                    }});
+  // Written only when there is a frame, so plans without one stay readable
+  // by an anet that predates it; required, so one that would ignore the
+  // frame refuses the plan instead.
+  if (plan.preprocess.pad != 0)
+    specs.push_back({kPadsTag, L::kSectionRequired, "",
+                     [&](Sink &s) { s.u64(static_cast<uint64_t>(plan.preprocess.pad)); }});
   for (const auto &[name, text] : texts)
     specs.push_back({kProgTag, L::kSectionRequired, name, [&](Sink &s) {
                        s.str32(name);
@@ -271,10 +278,13 @@ std::optional<std::string> plan_problem(const Plan &plan) {
     if (name.empty() || too_long(name, L::kMaxNameBytes))
       return "weight name '" + name.substr(0, 64) + "' is empty or longer than " +
              std::to_string(L::kMaxNameBytes) + " bytes";
+  if (plan.preprocess.pad < 0 || static_cast<uint64_t>(plan.preprocess.pad) > L::kMaxPad)
+    return "preprocessing pad " + std::to_string(plan.preprocess.pad) + " is not in 0 .. " +
+           std::to_string(L::kMaxPad);
   if (plan.programs.empty())
     return std::string("plan has no programs");
-  if (plan.programs.size() + 5 > L::kMaxSections)
-    return "plan has more than " + std::to_string(L::kMaxSections - 5) + " programs";
+  if (plan.programs.size() + 6 > L::kMaxSections)
+    return "plan has more than " + std::to_string(L::kMaxSections - 6) + " programs";
   for (const auto &[name, graph] : plan.programs) {
     if (name.empty() || too_long(name, L::kMaxNameBytes))
       return "program name '" + name.substr(0, 64) + "' is empty or longer than " +
@@ -629,6 +639,13 @@ Expected<Plan> deserialize_plan(std::string_view bytes, const std::string &displ
       ANET_RETURN_IF_ERR(read_kernel_objects(sec, plan.kernel_objects));
     } else if (sec.tag == kCubnTag) {
       ANET_RETURN_IF_ERR(read_cuda_kernels(sec, plan.cuda_kernels));
+    } else if (sec.tag == kPadsTag) {
+      Cursor c(sec.payload, sec.where);
+      ANET_ASSIGN_OR_RETURN(uint64_t pad, c.u64("pad"));
+      if (pad == 0 || pad > L::kMaxPad)
+        return c.corrupt("pad ", pad, " is not in 1 .. ", L::kMaxPad);
+      plan.preprocess.pad = static_cast<int64_t>(pad);
+      ANET_RETURN_IF_ERR(c.finish());
     } else if (sec.flags & L::kSectionRequired) {
       return make_error(ExitCode::IncompatiblePlan, sec.where,
                         ": this anet does not know the section, and the plan requires it "

@@ -21,11 +21,17 @@ namespace anet {
 
 /// Image preprocessing the plan's programs expect (written by anetc, used by anetrun).
 struct Preprocess {
-  int64_t resize = 256;          ///< shorter side rescaled to this before the centre crop
+  int64_t resize = 256; ///< shorter side rescaled to this before the centre crop
+  /// Zeros framing the mean-subtracted resize x resize patch on each side
+  /// (so the value of the mean), before the network's crops are cut: as the
+  /// "pad 4, random crop 32" of small-image training. 0 (the paper): none.
+  int64_t pad = 0;
   std::vector<float> mean;       ///< per-channel mean (0-255 scale) subtracted, size C, or empty
   std::vector<float> mean_image; ///< per-pixel mean image [C,H,W] (0-255), or empty; wins over
                                  ///< mean when present
   float scale = 1.0f;            ///< multiplied after mean subtraction
+  /// Side of the padded patch the crops are cut from.
+  int64_t patch() const { return resize + 2 * pad; }
   /// Field-wise equality (floats compare by value, so NaN != NaN).
   bool operator==(const Preprocess &) const = default;
 };
@@ -78,6 +84,7 @@ inline constexpr uint32_t kMaxSections = 4096;
 inline constexpr uint32_t kMaxProducerBytes = 256;
 inline constexpr uint32_t kMaxNameBytes = 4096; ///< program, weight, class and source names
 inline constexpr uint32_t kMaxKernelObjects = 1u << 20;
+inline constexpr uint64_t kMaxPad = 1u << 14; ///< Preprocess::pad
 } // namespace plan_layout
 
 /// The plan as file bytes. Refuses (ExitCode::InvalidModel) a plan that

@@ -169,6 +169,8 @@ std::string summary_text(const PlanSummary &s) {
      << human_bytes(static_cast<uint64_t>(s.weight_bytes)) << ")\n";
   const Preprocess &pp = s.preprocess;
   os << "preprocess: resize " << pp.resize << ", ";
+  if (pp.pad != 0)
+    os << "pad " << pp.pad << ", ";
   if (!pp.mean_image.empty()) {
     os << "mean image of " << pp.mean_image.size() << " values";
   } else if (!pp.mean.empty()) {
@@ -248,6 +250,7 @@ nlohmann::json summary_json(const PlanSummary &s) {
        {{"tensors", s.weight_tensors}, {"values", s.weight_elements}, {"bytes", s.weight_bytes}}},
       {"preprocess",
        {{"resize", s.preprocess.resize},
+        {"pad", s.preprocess.pad},
         {"mean", s.preprocess.mean},
         {"mean_image_values", s.preprocess.mean_image.size()},
         {"scale", s.preprocess.scale}}},

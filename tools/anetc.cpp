@@ -51,6 +51,7 @@ struct CompileArgs {
   std::string output;
   int64_t batch = 0;
   int64_t resize = 0;
+  int64_t pad = 0;
   std::string mean;
   float scale = 1.0f;
   std::string labels;
@@ -72,6 +73,7 @@ struct CompileArgs {
   CLI::Option *batch_opt = nullptr;
   CLI::Option *infer_batch_opt = nullptr;
   CLI::Option *resize_opt = nullptr;
+  CLI::Option *pad_opt = nullptr;
   CLI::Option *mean_opt = nullptr;
   CLI::Option *scale_opt = nullptr;
   CLI::Option *labels_opt = nullptr;
@@ -131,18 +133,22 @@ Expected<Preprocess> make_preprocess(const CompileArgs &args, const Graph &g) {
   Preprocess pp;
   const bool image_input = g.inputs.size() == 1 && g.type(g.inputs[0]).rank() == 4;
   if (!image_input) {
-    if (args.resize_opt->count() || args.mean_opt->count() || args.scale_opt->count())
+    if (args.resize_opt->count() || args.pad_opt->count() || args.mean_opt->count() ||
+        args.scale_opt->count())
       return make_error(ExitCode::Usage, args.model,
-                        ": --resize, --mean and --scale need a model with one image input "
-                        "[N,C,H,W]");
+                        ": --resize, --pad, --mean and --scale need a model with one image "
+                        "input [N,C,H,W]");
     return pp;
   }
   const Shape &s = g.type(g.inputs[0]).shape;
   const int64_t channels = s[1], crop = std::max(s[2], s[3]);
-  pp.resize = args.resize_opt->count() ? args.resize : default_resize(crop);
-  if (pp.resize < crop)
-    return make_error(ExitCode::Usage, "--resize ", pp.resize,
-                      " is smaller than the model's input crop ", s[2], "x", s[3]);
+  // A frame replaces the enlargement: images keep the crop's size.
+  pp.pad = args.pad;
+  pp.resize = args.resize_opt->count() ? args.resize : pp.pad > 0 ? crop : default_resize(crop);
+  if (pp.patch() < crop)
+    return make_error(ExitCode::Usage, "--resize ", pp.resize, " and --pad ", pp.pad,
+                      " make a patch of ", pp.patch(), ", smaller than the model's input crop ",
+                      s[2], "x", s[3]);
   if (args.mean_opt->count()) {
     ANET_ASSIGN_OR_RETURN(pp.mean, parse_float_list("--mean", args.mean));
     if (pp.mean.size() != static_cast<size_t>(channels))
@@ -420,6 +426,8 @@ int run_compile(const CompileArgs &args) {
               << "), infer_tencrop";
   }
   std::cout << ", " << with_commas(parameters) << " parameters, resize " << plan.preprocess.resize;
+  if (plan.preprocess.pad > 0)
+    std::cout << ", pad " << plan.preprocess.pad;
   if (args.embed_kernels)
     std::cout << ", " << plan.kernel_objects.size() << " CPU kernels";
   if (args.target == "cuda")
@@ -603,6 +611,13 @@ int tool_main(int argc, char **argv) {
                                      "[default: 256 for crops of 200-256, else crop*8/7]")
                            ->check(at_least(1))
                            ->group("Preprocessing");
+  compile.pad_opt =
+      c->add_option("--pad", compile.pad,
+                    "Zeros framing each mean-subtracted image on every side before crops are "
+                    "cut, as small-image training's 'pad 4, random crop'; with it, --resize "
+                    "defaults to the crop [default: 0]")
+          ->check(CLI::Range(int64_t{0}, static_cast<int64_t>(plan_layout::kMaxPad)))
+          ->group("Preprocessing");
   compile.mean_opt = c->add_option("--mean", compile.mean,
                                    "Per-channel mean subtracted from images, e.g. R,G,B "
                                    "[default: 123.68,116.78,103.94 for 3 channels, else none]")

@@ -178,6 +178,7 @@ TrainingStats stats_of(const Preprocess &pp, int64_t channels) {
   s.resize = pp.resize;
   s.channels = channels;
   s.scale = pp.scale;
+  s.pad = pp.pad;
   const auto side = static_cast<size_t>(pp.resize);
   s.mean_image.assign(side * side * static_cast<size_t>(channels), 0.f);
   for (size_t i = 0; i < side * side; ++i)
@@ -232,9 +233,10 @@ int run_infer(const InferArgs &args) {
                              to_string(input_type), " is not a batch of ten crops"));
   const int64_t batch = input_type.shape[0] / per_sample;
   const Shape sample_shape(input_type.shape.begin() + 1, input_type.shape.end());
-  if (args.ten_crop && l.plan.preprocess.resize < input_type.shape[2])
+  if (args.ten_crop && l.plan.preprocess.patch() < input_type.shape[2])
     return report(kTool, make_error(ExitCode::IncompatiblePlan, args.plan,
-                                    ": the plan's resize is smaller than its crop"));
+                                    ": the plan's resize and pad make a patch smaller than its "
+                                    "crop"));
   auto samples = args.ten_crop ? load_ten_crops(args.inputs, l.plan.preprocess, input_type.shape)
                                : load_samples(args.inputs, l.plan.preprocess, sample_shape);
   if (!samples.ok())

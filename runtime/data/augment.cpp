@@ -2,6 +2,7 @@
 
 #include "runtime/data/augment.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -118,6 +119,19 @@ RawImage rescale_center_crop(const RawImage &image, int64_t resize) {
     for (size_t i = 0; i < r.pixels.size(); ++i)
       r.pixels[i] = out.pixels[3 * i];
   }
+  return r;
+}
+
+RawImage pad_image(const RawImage &image, int64_t pad) {
+  assert(pad >= 0);
+  if (pad == 0)
+    return image;
+  const int64_t c = image.channels, w = image.width + 2 * pad;
+  RawImage r{image.height + 2 * pad, w, c, {}};
+  r.pixels.assign(static_cast<size_t>(r.height * w * c), 0.f);
+  for (int64_t y = 0; y < image.height; ++y)
+    std::copy_n(&image.pixels[static_cast<size_t>(y * image.width * c)], image.width * c,
+                &r.pixels[static_cast<size_t>(((y + pad) * w + pad) * c)]);
   return r;
 }
 

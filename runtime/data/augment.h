@@ -64,6 +64,9 @@ struct Pca {
 /// as one channel).
 RawImage rescale_center_crop(const RawImage &image, int64_t resize);
 
+/// `image` framed by `pad` pixels of zero on each side (pad >= 0).
+RawImage pad_image(const RawImage &image, int64_t pad);
+
 /// The h x w window at row y, column x of `image`, mirrored left-right when
 /// `flip` (the window is cut first, then reflected). Asserts it fits.
 RawImage crop(const RawImage &image, int64_t y, int64_t x, int64_t h, int64_t w, bool flip);

@@ -23,23 +23,24 @@ void to_chw(const RawImage &img, float scale, float *dst) {
       dst[k * plane + p] = img.pixels[static_cast<size_t>(p * c + k)] * scale;
 }
 
-/// Rescales and centre-crops to stats.resize and subtracts the mean image.
-RawImage mean_subtracted(const RawImage &raw, const TrainingStats &stats) {
+/// Rescales and centre-crops to stats.resize, subtracts the mean image and
+/// frames the result with stats.pad zeros: the patch crops are cut from.
+RawImage framed_patch(const RawImage &raw, const TrainingStats &stats) {
   RawImage img = rescale_center_crop(raw, stats.resize);
   assert(img.pixels.size() == stats.mean_image.size());
   for (size_t k = 0; k < img.pixels.size(); ++k)
     img.pixels[k] -= stats.mean_image[k];
-  return img;
+  return pad_image(img, stats.pad);
 }
 
 /// Preprocesses and augments one sample into `dst` (C x crop x crop, CHW).
 void augment_into(const RawImage &raw, const TrainingStats &stats, const LoaderOptions &opt,
                   CounterRng &rng, float *dst) {
-  const RawImage img = mean_subtracted(raw, stats);
+  const RawImage img = framed_patch(raw, stats);
   RawImage out;
   if (opt.mode == AugmentMode::Train) {
-    const int64_t y = rng.uniform_int(opt.resize - opt.crop + 1);
-    const int64_t x = rng.uniform_int(opt.resize - opt.crop + 1);
+    const int64_t y = rng.uniform_int(stats.patch() - opt.crop + 1);
+    const int64_t x = rng.uniform_int(stats.patch() - opt.crop + 1);
     const bool flip = rng.uniform_int(2) == 1;
     out = crop(img, y, x, opt.crop, opt.crop, flip);
     if (opt.lighting_sigma > 0)
@@ -53,8 +54,8 @@ void augment_into(const RawImage &raw, const TrainingStats &stats, const LoaderO
 } // namespace
 
 Tensor ten_crop_batch(const RawImage &image, const TrainingStats &stats, int64_t crop) {
-  assert(crop <= stats.resize && image.channels == stats.channels);
-  const std::vector<RawImage> crops = ten_crop(mean_subtracted(image, stats), crop);
+  assert(crop <= stats.patch() && image.channels == stats.channels);
+  const std::vector<RawImage> crops = ten_crop(framed_patch(image, stats), crop);
   Tensor t(TensorType{DType::F32, {10, stats.channels, crop, crop}});
   for (size_t k = 0; k < crops.size(); ++k)
     to_chw(crops[k], stats.scale, &t.data[k * static_cast<size_t>(stats.channels * crop * crop)]);
@@ -108,13 +109,13 @@ Expected<Batch> build_batch(const Dataset &data, const TrainingStats &stats,
 
 Expected<std::unique_ptr<Loader>> Loader::create(Dataset data, TrainingStats stats,
                                                  LoaderOptions opt, int64_t epoch, int64_t batch) {
-  if (opt.batch_size < 1 || opt.crop < 1 || opt.resize < opt.crop || opt.threads < 1 ||
-      opt.prefetch < 1)
+  if (opt.batch_size < 1 || opt.crop < 1 || opt.resize + 2 * stats.pad < opt.crop ||
+      opt.threads < 1 || opt.prefetch < 1 || stats.pad < 0)
     return make_error(ExitCode::Usage,
-                      "data loader: need batch_size, crop, threads, prefetch >= 1 "
-                      "and crop <= resize (got batch_size ",
-                      opt.batch_size, ", crop ", opt.crop, ", resize ", opt.resize, ", threads ",
-                      opt.threads, ", prefetch ", opt.prefetch, ")");
+                      "data loader: need batch_size, crop, threads, prefetch >= 1, pad >= 0 "
+                      "and crop <= resize + 2 pad (got batch_size ",
+                      opt.batch_size, ", crop ", opt.crop, ", resize ", opt.resize, ", pad ",
+                      stats.pad, ", threads ", opt.threads, ", prefetch ", opt.prefetch, ")");
   if (stats.resize != opt.resize || stats.channels != data.channels())
     return make_error(ExitCode::Usage, "data loader: statistics are for resize ", stats.resize,
                       " and ", stats.channels, " channels, the loader needs ", opt.resize, " and ",

@@ -29,6 +29,7 @@
 namespace anet {
 
 /// Train: random crop, random reflection, PCA lighting. Eval: centre crop.
+/// Crops are cut from the mean-subtracted patch framed by stats.pad zeros.
 enum class AugmentMode { Train, Eval };
 
 /// How a Loader builds batches.
@@ -68,17 +69,17 @@ Expected<Batch> build_batch(const Dataset &data, const TrainingStats &stats,
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle);
 
 /// The paper's ten-crop test input for one image: rescale_center_crop(
-/// stats.resize), subtract the mean image, then ten_crop(crop) times
-/// stats.scale, laid out as
+/// stats.resize), subtract the mean image, frame with stats.pad zeros, then
+/// ten_crop(crop) times stats.scale, laid out as
 /// f32[10, C, crop, crop] (four corners, centre, then their mirrors).
-/// Requires crop <= stats.resize and matching channels (asserted).
+/// Requires crop <= stats.patch() and matching channels (asserted).
 Tensor ten_crop_batch(const RawImage &image, const TrainingStats &stats, int64_t crop);
 
 /// Hands out batches in order, epoch after epoch, prepared by worker threads.
 class Loader {
 public:
   /// Starts the workers at (`epoch`, `batch`). Options that make no sense
-  /// (crop > resize, sizes < 1, statistics for another resize or channel
+  /// (crop > resize + 2 pad, sizes < 1, statistics for another resize or channel
   /// count, fewer examples than one batch with drop_last) are ExitCode::Usage.
   static Expected<std::unique_ptr<Loader>> create(Dataset data, TrainingStats stats,
                                                   LoaderOptions opt, int64_t epoch = 0,

@@ -27,6 +27,11 @@ struct TrainingStats {
   /// Multiplies every value after mean subtraction and lighting: the plan's
   /// Preprocess::scale, set by its user (never computed or cached here).
   float scale = 1.0f;
+  /// Zeros framing each mean-subtracted patch on each side before crops are
+  /// cut: the plan's Preprocess::pad, likewise set by its user.
+  int64_t pad = 0;
+  /// Side of the framed patch the crops are cut from.
+  int64_t patch() const { return resize + 2 * pad; }
   int64_t images = 0;  ///< images averaged
   int64_t skipped = 0; ///< unreadable or corrupt images left out
 };

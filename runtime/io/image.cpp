@@ -135,9 +135,23 @@ Expected<Tensor> load_image(const std::string &path, const Preprocess &pp, int64
     return make_error(ExitCode::Usage, path, ": the model's input has ", channels,
                       " channels; images can feed only 1 (grey) or 3 (RGB) channel inputs "
                       "(give a .npy tensor instead)");
-  if (crop_h <= 0 || crop_w <= 0 || crop_h > pp.resize || crop_w > pp.resize)
+  if (crop_h <= 0 || crop_w <= 0 || crop_h > pp.patch() || crop_w > pp.patch())
     return make_error(ExitCode::Usage, path, ": the resize to a shorter side of ", pp.resize,
-                      " pixels cannot hold the model's ", crop_h, "x", crop_w, " input crop");
+                      " pixels", pp.pad > 0 ? " and its frame" : "", " cannot hold the model's ",
+                      crop_h, "x", crop_w, " input crop");
+  if (crop_h > pp.resize || crop_w > pp.resize) {
+    // The centre crop reaches into the frame: the image's central part
+    // (whole along the sides the crop exceeds) amid zeros.
+    const int64_t inner_h = std::min(crop_h, pp.resize), inner_w = std::min(crop_w, pp.resize);
+    ANET_ASSIGN_OR_RETURN(Tensor inner, load_image(path, pp, channels, inner_h, inner_w));
+    Tensor t(TensorType{DType::F32, {1, channels, crop_h, crop_w}});
+    const int64_t oy = (crop_h - inner_h + 1) / 2, ox = (crop_w - inner_w + 1) / 2;
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t y = 0; y < inner_h; ++y)
+        std::copy_n(&inner.data[static_cast<size_t>((c * inner_h + y) * inner_w)], inner_w,
+                    &t.data[static_cast<size_t>((c * crop_h + oy + y) * crop_w + ox)]);
+    return t;
+  }
   constexpr int64_t kMaxResize = int64_t{1} << 14;
   if (pp.resize > kMaxResize)
     return make_error(ExitCode::Usage, path, ": resize ", pp.resize, " is over the limit of ",

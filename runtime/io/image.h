@@ -74,11 +74,13 @@ std::pair<int64_t, int64_t> rescaled_size(int64_t height, int64_t width, int64_t
 /// CHW, subtract pp.mean_image (when given: C*crop_h*crop_w values, or
 /// C*resize*resize values of which the centre is used, as the paper's
 /// 256x256 mean image) else pp.mean per channel (when given), then multiply
-/// by pp.scale. Returns f32[1, channels, crop_h, crop_w].
+/// by pp.scale. Returns f32[1, channels, crop_h, crop_w]. A crop larger than
+/// pp.resize (possible with pp.pad) is the centre of the framed patch: the
+/// image amid zeros, placed as the loader's centre crop places it.
 ///
 /// Errors: missing/unreadable file ExitCode::IO; corrupt or unknown image
-/// data ExitCode::Dataset; a `channels` other than 1 or 3, or a resize
-/// smaller than the crop, ExitCode::Usage; a mean of the wrong size
+/// data ExitCode::Dataset; a `channels` other than 1 or 3, or a framed
+/// patch (resize + 2 pad) smaller than the crop, ExitCode::Usage; a mean of the wrong size
 /// ExitCode::IncompatiblePlan.
 Expected<Tensor> load_image(const std::string &path, const Preprocess &pp, int64_t channels,
                             int64_t crop_h, int64_t crop_w);

@@ -81,6 +81,21 @@ TEST(Geometry, CropAndFlip) {
   EXPECT_EQ(cc.at(0, 0, 0), 1000 * 1 + 10 * 2);
 }
 
+TEST(Geometry, PadFramesWithZeros) {
+  const RawImage img = coded_image(2, 3, 3);
+  const RawImage p = pad_image(img, 2);
+  ASSERT_EQ(p.height, 6);
+  ASSERT_EQ(p.width, 7);
+  ASSERT_EQ(p.channels, 3);
+  for (int64_t y = 0; y < 6; ++y)
+    for (int64_t x = 0; x < 7; ++x)
+      for (int64_t c = 0; c < 3; ++c) {
+        const bool inside = y >= 2 && y < 4 && x >= 2 && x < 5;
+        EXPECT_EQ(p.at(y, x, c), inside ? img.at(y - 2, x - 2, c) : 0.0f) << y << "," << x;
+      }
+  EXPECT_EQ(pad_image(img, 0).pixels, img.pixels);
+}
+
 TEST(Geometry, TenCropPositions) {
   const RawImage img = coded_image(7, 9, 1);
   const std::vector<RawImage> crops = ten_crop(img, 4);

@@ -169,6 +169,72 @@ TEST(Loader, TrainCropIsAWindowOfTheImage) {
   EXPECT_TRUE(found);
 }
 
+TEST(Loader, FramedEvalCropIsTheWholeImageMinusMean) {
+  testing::ScratchDir dir;
+  const Dataset d = random_idx(dir);
+  auto stats = compute_training_stats(d, 8);
+  ASSERT_TRUE(stats.ok());
+  TrainingStats framed = *stats;
+  framed.pad = 1; // a 10x10 patch: its centre 8x8 crop is the image itself
+  LoaderOptions o = small_options(1);
+  o.crop = 8;
+  o.mode = AugmentMode::Eval;
+  o.shuffle = false;
+  auto b = build_batch(d, framed, o, epoch_order(d.size(), 0, 0, false), 0, 0);
+  ASSERT_TRUE(b.ok());
+  const RawImage img = d.sample(2)->image;
+  for (int p = 0; p < 64; ++p)
+    EXPECT_FLOAT_EQ(b->images.data[2 * 64 + p], img.pixels[p] - stats->mean_image[p]) << p;
+  // Ten crops of 8 from the 10x10 patch: the top-left one is shifted by one
+  // pixel, its first row and column from the frame.
+  const Tensor ten = ten_crop_batch(img, framed, 8);
+  ASSERT_EQ(ten.type.shape, (Shape{10, 1, 8, 8}));
+  for (int k = 0; k < 8; ++k) {
+    EXPECT_EQ(ten.data[k], 0.0f) << k;
+    EXPECT_EQ(ten.data[k * 8], 0.0f) << k;
+  }
+  EXPECT_FLOAT_EQ(ten.data[9], img.pixels[0] - stats->mean_image[0]);
+  // The centre crop (4) is the eval crop.
+  EXPECT_TRUE(std::equal(ten.data.begin() + 4 * 64, ten.data.begin() + 5 * 64,
+                         b->images.data.begin() + 2 * 64));
+}
+
+TEST(Loader, FramedTrainCropsShiftTheImageWithinTheFrame) {
+  testing::ScratchDir dir;
+  const Dataset d = random_idx(dir);
+  TrainingStats s;
+  s.resize = 8;
+  s.pad = 2;
+  s.channels = 1;
+  s.mean_image.assign(64, 0.0f);
+  s.pca.channels = 1;
+  s.pca.eigen = jacobi_eigen({0.0}, 1);
+  LoaderOptions o = small_options(1);
+  o.crop = 8;
+  o.lighting_sigma = 0;
+  // Every sample's crop is a window of its framed image; over 48 samples
+  // all five offsets occur on each axis.
+  std::set<int> ys, xs;
+  for (const Batch &b : pull(d, s, o, 0, 0, 6))
+    for (size_t i = 0; i < b.indices.size(); ++i) {
+      const RawImage framed = pad_image(d.sample(b.indices[i])->image, 2);
+      bool found = false;
+      for (int y = 0; y <= 4; ++y)
+        for (int x = 0; x <= 4; ++x)
+          for (bool flip : {false, true}) {
+            const RawImage w = crop(framed, y, x, 8, 8, flip);
+            if (std::equal(w.pixels.begin(), w.pixels.end(), b.images.data.begin() + 64 * i)) {
+              found = true;
+              ys.insert(y);
+              xs.insert(x);
+            }
+          }
+      EXPECT_TRUE(found) << b.indices[i];
+    }
+  EXPECT_EQ(ys.size(), 5u);
+  EXPECT_EQ(xs.size(), 5u);
+}
+
 TEST(Loader, CorruptImagesAreSkippedCountedAndNamed) {
   testing::ScratchDir dir;
   for (int i = 0; i < 6; ++i)
@@ -214,6 +280,20 @@ TEST(Loader, RejectsNonsenseOptions) {
   o = small_options(1);
   o.resize = 16;
   EXPECT_FALSE(Loader::create(d, *stats, o).ok()); // stats are for resize 8
+  // A frame makes room for crops larger than the resize, no more.
+  TrainingStats framed = *stats;
+  framed.pad = 1;
+  o = small_options(1);
+  o.crop = 10;
+  EXPECT_TRUE(Loader::create(d, framed, o).ok());
+  o.crop = 11;
+  l = Loader::create(d, framed, o);
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.error().code, ExitCode::Usage);
+  EXPECT_NE(l.error().message.find("pad 1"), std::string::npos) << l.error().message;
+  framed.pad = -1;
+  o.crop = 6;
+  EXPECT_FALSE(Loader::create(d, framed, o).ok());
 }
 
 TEST(FashionMnist, PipelineThroughputWithTwoThreads) {

@@ -331,6 +331,7 @@ inline void expect_same_plan(const Plan &a, const Plan &b) {
     EXPECT_TRUE(same_floats(data, it->second)) << "weight " << name;
   }
   EXPECT_EQ(a.preprocess.resize, b.preprocess.resize);
+  EXPECT_EQ(a.preprocess.pad, b.preprocess.pad);
   EXPECT_TRUE(same_floats(a.preprocess.mean, b.preprocess.mean));
   EXPECT_TRUE(same_floats(a.preprocess.mean_image, b.preprocess.mean_image));
   EXPECT_TRUE(same_float(a.preprocess.scale, b.preprocess.scale));

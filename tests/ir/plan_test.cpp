@@ -112,6 +112,27 @@ TEST(PlanFormat, KernelObjectsRoundTrip) {
   EXPECT_TRUE(deserialize_plan(serialized(sample_plan()), kName)->kernel_objects.empty());
 }
 
+TEST(PlanFormat, PadTravelsInARequiredSectionOnlyWhenSet) {
+  Plan plan = sample_plan();
+  plan.preprocess.pad = 4;
+  const std::string bytes = serialized(plan);
+  auto back = deserialize_plan(bytes, kName);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_same_plan(plan, *back);
+  EXPECT_EQ(back->preprocess.patch(), 264);
+  PlanPieces pieces = pieces_of(bytes);
+  const testing::PlanSection *pads = find_section(pieces, "PADS");
+  ASSERT_NE(pads, nullptr);
+  EXPECT_TRUE(pads->flags & plan_layout::kSectionRequired);
+  std::string payload;
+  testing::put_u64(payload, 4);
+  EXPECT_EQ(pads->payload, payload);
+  // Without a frame the plan is byte for byte what an anet without frames
+  // wrote, so such an anet reads it.
+  PlanPieces plain = pieces_of(serialized(sample_plan()));
+  EXPECT_EQ(find_section(plain, "PADS"), nullptr);
+}
+
 TEST(PlanFormat, BytesAreDeterministicAndStable) {
   std::string bytes = serialized(sample_plan());
   EXPECT_EQ(serialized(sample_plan()), bytes);
@@ -394,6 +415,24 @@ TEST(PlanSections, HostileSizesAreRefusedBeforeAllocating) {
                                    "run past the end of the sections");
 }
 
+TEST(PlanSections, PadOutsideItsRangeIsRefused) {
+  Plan plan = sample_plan();
+  plan.preprocess.pad = 1;
+  for (uint64_t pad : {uint64_t{0}, plan_layout::kMaxPad + 1}) {
+    PlanPieces pieces = pieces_of(serialized(plan));
+    find_section(pieces, "PADS")->payload.clear();
+    testing::put_u64(find_section(pieces, "PADS")->payload, pad);
+    EXPECT_CONTAINS(refusal(join_plan(pieces)),
+                    "(PADS): corrupt: pad " + std::to_string(pad) + " is not in 1 .. 16384");
+  }
+  PlanPieces pieces = pieces_of(serialized(plan));
+  find_section(pieces, "PADS")->payload += "x";
+  EXPECT_CONTAINS(refusal(join_plan(pieces)), "(PADS)");
+  pieces = pieces_of(serialized(plan));
+  pieces.sections.push_back(*find_section(pieces, "PADS"));
+  EXPECT_CONTAINS(refusal(join_plan(pieces)), "corrupt: a second PADS");
+}
+
 TEST(PlanWriter, RefusesPlansItCouldNotReadBack) {
   Plan plan = sample_plan();
   plan.weights.erase("conv1.w");
@@ -407,6 +446,11 @@ TEST(PlanWriter, RefusesPlansItCouldNotReadBack) {
   plan = sample_plan();
   plan.programs["infer"].nodes[0].attrs.set("group", int64_t{3});
   EXPECT_FALSE(serialize_plan(plan).ok());
+  plan = sample_plan();
+  plan.preprocess.pad = -1;
+  bytes = serialize_plan(plan);
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.error().message, "cannot write plan: preprocessing pad -1 is not in 0 .. 16384");
 }
 
 class PlanFile : public ::testing::Test {

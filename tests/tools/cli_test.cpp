@@ -160,6 +160,11 @@ TEST_F(Cli, PreprocessingFlagsAreChecked) {
   const std::string model = path("mini.onnx"), out = path("x.plan");
   expect_failure(anetc({"compile", model, "-o", out, "--resize", "20"}), 2, "anetc",
                  "smaller than the model's input crop 28x28");
+  expect_failure(anetc({"compile", model, "-o", out, "--resize", "20", "--pad", "3"}), 2, "anetc",
+                 "--resize 20 and --pad 3 make a patch of 26, smaller than the model's input "
+                 "crop 28x28");
+  expect_failure(anetc({"compile", model, "-o", out, "--pad", "-1"}), 2, "anetc", "--pad");
+  expect_failure(anetc({"compile", model, "-o", out, "--pad", "16385"}), 2, "anetc", "--pad");
   expect_failure(anetc({"compile", model, "-o", out, "--mean", "1,2,3"}), 2, "anetc", "1 channels");
   expect_failure(anetc({"compile", model, "-o", out, "--mean", "grey"}), 2, "anetc",
                  "'grey' is not a finite number");
@@ -183,8 +188,8 @@ TEST_F(Cli, VersionNamesEveryComponent) {
 TEST_F(Cli, HelpIsGroupedByTopicWithDefaults) {
   RunResult r = anetc({"compile", "--help"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  for (const char *part : {"Output:", "Import:", "Preprocessing:", "--resize", "--mean", "--scale",
-                           "--labels", "--batch", "123.68,116.78,103.94"})
+  for (const char *part : {"Output:", "Import:", "Preprocessing:", "--resize", "--pad", "--mean",
+                           "--scale", "--labels", "--batch", "123.68,116.78,103.94"})
     EXPECT_TRUE(contains(r.out, part)) << part << " missing from:\n" << r.out;
   r = anetc({"--help"});
   EXPECT_EQ(r.exit_code, 0);
@@ -312,6 +317,23 @@ TEST_F(Cli, InspectPrintsTextAndJson) {
   EXPECT_EQ(j["preprocess"]["resize"], 32); // 28 * 8 / 7
   EXPECT_TRUE(j["preprocess"]["mean"].empty()) << "no default mean for one channel";
   EXPECT_GT(j["onnx_bytes"].get<int64_t>(), 0);
+}
+
+TEST_F(Cli, PadFramesImagesOfTheCropsSize) {
+  RunResult r = anetc({"compile", path("mini.onnx"), "-o", path("pad.plan"), "--pad", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "resize 28, pad 2")) << r.out;
+  r = anetc({"inspect", path("pad.plan"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["preprocess"]["resize"], 28); // framed, not enlarged
+  EXPECT_EQ(j["preprocess"]["pad"], 2);
+  r = anetc({"compile", path("mini.onnx"), "-o", path("pad.plan"), "--pad=1", "--resize=30"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(anetc({"inspect", path("pad.plan"), "--json"}).out);
+  EXPECT_EQ(j["preprocess"]["resize"], 30);
+  EXPECT_EQ(j["preprocess"]["pad"], 1);
+  EXPECT_TRUE(contains(anetc({"inspect", path("pad.plan")}).out, "resize 30, pad 1"));
 }
 
 TEST_F(Cli, CompileSummaryAndDefaults) {

@@ -414,7 +414,9 @@ TEST(LoadImage, MeanScaleAndLayout) {
   EXPECT_EQ(t->type.shape, (Shape{1, 3, 2, 2}));
   EXPECT_EQ(t->data, (std::vector<float>{10, 10, 10, 10, 20, 20, 20, 20, 30, 30, 30, 30}));
 
-  auto grey = load_image(path, Preprocess{4, {}, {}, 1.0f}, 1, 3, 3);
+  Preprocess plain;
+  plain.resize = 4;
+  auto grey = load_image(path, plain, 1, 3, 3);
   ASSERT_TRUE(grey.ok()) << grey.error().message;
   EXPECT_EQ(grey->type.shape, (Shape{1, 1, 3, 3}));
   EXPECT_NEAR(grey->data[0], 0.299f * 30 + 0.587f * 60 + 0.114f * 90, 1e-3);
@@ -443,6 +445,33 @@ TEST(LoadImage, MeanImageOfCropOrOfResizedSize) {
   EXPECT_EQ(t->data[0], 100.0f - 5);  // channel 0, (1, 1) of 4x4
   EXPECT_EQ(t->data[3], 100.0f - 10); // channel 0, (2, 2)
   EXPECT_EQ(t->data[4], 100.0f - 21); // channel 1, (1, 1)
+}
+
+TEST(LoadImage, CropReachingIntoTheFrameIsTheImageAmidZeros) {
+  ScratchDir dir;
+  const std::string path = dir.path("x.png");
+  testing::write_bytes(path, encode_png_rgb8(4, 4, std::vector<uint8_t>(48, 100)));
+  Preprocess pp;
+  pp.resize = 4;
+  pp.pad = 2;
+  pp.mean = {10, 20, 30};
+  pp.scale = 0.5f;
+  // 7x6 from the 8x8 patch: rows from offset floor(1 / 2) = 0 (the image at
+  // rows 2-5 of the crop), columns from offset 1 (the image at columns 1-4).
+  auto t = load_image(path, pp, 3, 7, 6);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_EQ(t->type.shape, (Shape{1, 3, 7, 6}));
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 7; ++y)
+      for (int x = 0; x < 6; ++x) {
+        const bool inside = y >= 2 && y < 6 && x >= 1 && x < 5;
+        EXPECT_EQ(t->data[(c * 7 + y) * 6 + x], inside ? (100.0f - 10 * (c + 1)) * 0.5f : 0.0f)
+            << c << "," << y << "," << x;
+      }
+  auto too_big = load_image(path, pp, 3, 9, 8);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.error().code, ExitCode::Usage);
+  EXPECT_TRUE(contains(too_big.error().message, "and its frame")) << too_big.error().message;
 }
 
 TEST(LoadImage, Errors) {

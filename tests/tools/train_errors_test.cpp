@@ -94,6 +94,29 @@ TEST_F(TrainErrors, PlanWithoutTrainStepIsIncompatible) {
                  infer_plan() + ": the plan has no 'train_step' program");
 }
 
+TEST_F(TrainErrors, PreprocessingThatCannotHoldTheCropIsIncompatible) {
+  // anetc never writes such a plan; an edited one is refused before any
+  // image is cut.
+  auto plan = read_plan_file(path("train.plan"));
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  plan->preprocess.resize = 20;
+  plan->preprocess.pad = 1;
+  ASSERT_TRUE(write_plan_file(*plan, path("small-patch.plan")).ok());
+  const std::string small = path("small-patch.plan");
+  const std::string why = "the preprocessing (resize 20, pad 1) cuts square crops of at most 22";
+  expect_failure(anetrun({"train", small, "--data", path("idx"), "--steps", "1"}), 4,
+                 small + ": train_step takes f32[2,1,28,28] crops; " + why);
+  expect_failure(anetrun({"eval", small, "--data", path("idx")}), 4, why);
+  expect_failure(anetrun({"eval", small, "--data", path("idx"), "--ten-crop"}), 4, why);
+  testing::write_bytes(path("grey.png"),
+                       testing::encode_png_rgb8(28, 28, std::vector<uint8_t>(28 * 28 * 3, 90)));
+  expect_failure(anetrun({"infer", small, path("grey.png"), "--ten-crop"}), 4,
+                 small + ": the plan's resize and pad make a patch smaller than its crop");
+  expect_failure(anetrun({"infer", small, path("grey.png")}), 2,
+                 "the resize to a shorter side of 20 pixels and its frame cannot hold the model's "
+                 "28x28 input crop");
+}
+
 TEST_F(TrainErrors, MissingResumeCheckpointIsIoError) {
   expect_failure(anetrun(train_args({"--steps", "1", "--resume", path("absent.ckpt")})), 74,
                  path("absent.ckpt"));
