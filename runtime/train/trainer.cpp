@@ -358,25 +358,27 @@ Status Run::step(Batch &batch) {
   // While the kernels run, the next batch is fetched and its images staged:
   // on a GPU the host's copy overlaps this step. A loader error waits for
   // the next step, where it would have come without fetching ahead.
-  double fetching = 0;
+  // Only the time blocked on the loader counts as waiting: the staging copy
+  // is the step's own work, and on a GPU the kernels run meanwhile.
+  double blocked = 0;
   auto fetch_ahead = [&]() -> Status {
     if (step_ + 1 >= total_steps())
       return {};
     auto t0 = Clock::now();
     ahead_ = loader_->next();
+    blocked = seconds_since(t0);
     if (*ahead_) {
       Tensor &images = (*ahead_)->images;
       if (Status s = train_exec_->stage(static_cast<size_t>(in_.data), images); !s)
         return s;
       images = Tensor();
     }
-    fetching = seconds_since(t0);
     return {};
   };
   auto t0 = Clock::now();
   ANET_ASSIGN_OR_RETURN(std::vector<Tensor> out, train_exec_->run(inputs, fetch_ahead));
-  run_seconds_ += seconds_since(t0) - fetching;
-  wait_seconds_ += fetching;
+  run_seconds_ += seconds_since(t0) - blocked;
+  wait_seconds_ += blocked;
   const double loss = out[0].data[0];
   if (!std::isfinite(loss))
     return make_error(ExitCode::NonFinite, "training stopped at step ", step_ + 1, " (epoch ",
