@@ -38,6 +38,19 @@ LoaderOptions small_options(int threads) {
   return o;
 }
 
+/// Statistics of 8x8 grey images with a zero mean image and no lighting
+/// variance, so crops hold the images' own values; framed by `pad`.
+TrainingStats zero_stats(int64_t pad) {
+  TrainingStats s;
+  s.resize = 8;
+  s.pad = pad;
+  s.channels = 1;
+  s.mean_image.assign(64, 0.0f);
+  s.pca.channels = 1;
+  s.pca.eigen = jacobi_eigen({0.0}, 1);
+  return s;
+}
+
 std::vector<Batch> pull(const Dataset &d, const TrainingStats &s, LoaderOptions o, int64_t epoch,
                         int64_t batch, int count) {
   auto loader = Loader::create(d, s, std::move(o), epoch, batch);
@@ -149,12 +162,7 @@ TEST(Loader, TenCropBatchIsCornersCentreAndMirrors) {
 TEST(Loader, TrainCropIsAWindowOfTheImage) {
   testing::ScratchDir dir;
   const Dataset d = random_idx(dir);
-  TrainingStats s;
-  s.resize = 8;
-  s.channels = 1;
-  s.mean_image.assign(64, 0.0f);
-  s.pca.channels = 1;
-  s.pca.eigen = jacobi_eigen({0.0}, 1);
+  const TrainingStats s = zero_stats(0);
   LoaderOptions o = small_options(1);
   o.lighting_sigma = 0; // so values are exactly the image's
   auto b = pull(d, s, o, 0, 0, 1)[0];
@@ -202,13 +210,7 @@ TEST(Loader, FramedEvalCropIsTheWholeImageMinusMean) {
 TEST(Loader, FramedTrainCropsShiftTheImageWithinTheFrame) {
   testing::ScratchDir dir;
   const Dataset d = random_idx(dir);
-  TrainingStats s;
-  s.resize = 8;
-  s.pad = 2;
-  s.channels = 1;
-  s.mean_image.assign(64, 0.0f);
-  s.pca.channels = 1;
-  s.pca.eigen = jacobi_eigen({0.0}, 1);
+  const TrainingStats s = zero_stats(2);
   LoaderOptions o = small_options(1);
   o.crop = 8;
   o.lighting_sigma = 0;

@@ -79,6 +79,10 @@ void plan_seeds(SeedWriter &out) {
                             {"compute_90/k1", anet::CudaBinary{".version 9.0", -1, 0, 0}}};
   if (auto bytes = anet::serialize_plan(with_cuda); bytes.ok())
     out.write("cuda_kernels.plan", *bytes);
+  anet::Plan framed = small;
+  framed.preprocess.pad = 2;
+  if (auto bytes = anet::serialize_plan(framed); bytes.ok())
+    out.write("framed.plan", *bytes);
   auto pieces = anet::testing::split_plan(*sample);
   pieces->sections.push_back({"HINT", 0, "an optional section from the future"});
   out.write("optional_section.plan", anet::testing::join_plan(*pieces));
