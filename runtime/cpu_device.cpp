@@ -7,6 +7,7 @@
 // lock from start to end. On a CPU the two halves of a partitioned layer
 // gain nothing from overlapping; each kernel already uses every core.
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -25,14 +26,20 @@ using HostMemory = std::unique_ptr<float[], FreeDeleter>;
 
 class CpuDevice;
 
+/// One node's kernel, with the state it keeps between runs (constant
+/// weights packed once) and the generation that tags it.
 class CpuKernel final : public Kernel {
 public:
-  CpuKernel(CpuDevice &device, const anet_kernel_info &info) : device_(device), info_(info) {}
+  CpuKernel(CpuDevice &device, const anet_kernel_info &info, HostMemory state)
+      : device_(device), info_(info), state_(std::move(state)) {}
   Status run(std::span<const float *const> inputs, std::span<float *const> outputs) override;
+  void weights_changed() override { ++generation_; }
 
 private:
   CpuDevice &device_;
   const anet_kernel_info &info_;
+  HostMemory state_;
+  long generation_ = 0;
 };
 
 class CpuDevice final : public HostDevice {
@@ -59,14 +66,28 @@ public:
   Expected<std::unique_ptr<Kernel>> compile(const Graph &graph, NodeId id) override {
     ANET_ASSIGN_OR_RETURN(cpu::KernelRequest r, request(graph, id));
     ANET_ASSIGN_OR_RETURN(auto infos, jit_->load(std::span<const cpu::KernelRequest>(&r, 1)));
-    reserve_scratch(infos[0]->scratch_per_worker);
-    return std::unique_ptr<Kernel>(std::make_unique<CpuKernel>(*this, *infos[0]));
+    const anet_kernel_info &info = *infos[0];
+    reserve_scratch(info.scratch_per_worker);
+    HostMemory state;
+    if (info.state_floats > 0) {
+      state.reset(allocate_host(info.state_floats));
+      if (!state)
+        return make_error(ExitCode::Runtime, "cpu: out of host memory for the ", info.state_floats,
+                          " floats node '", graph.nodes[static_cast<size_t>(id)].name,
+                          "' keeps between runs");
+      // Zeros: a header no packing has written, so the first run packs.
+      std::fill_n(state.get(), info.state_floats, 0.f);
+    }
+    return std::unique_ptr<Kernel>(std::make_unique<CpuKernel>(*this, info, std::move(state)));
   }
 
-  /// Runs one kernel with the pool and scratch (see the file comment).
-  void run_kernel(const anet_kernel_info &info, const float *const *in, float *const *out) {
+  /// Runs one kernel with the pool, the scratch and the node's state (see
+  /// the file comment).
+  void run_kernel(const anet_kernel_info &info, const float *const *in, float *const *out,
+                  float *state, long generation) {
     std::lock_guard lock(run_mutex_);
-    anet_cpu_rt rt{&ThreadPool::run_for, &pool_, pool_.workers(), scratch_ptrs_.data()};
+    anet_cpu_rt rt{&ThreadPool::run_for, &pool_, pool_.workers(),
+                   scratch_ptrs_.data(), state,  generation};
     info.run(in, out, &rt);
   }
 
@@ -97,7 +118,7 @@ private:
 };
 
 Status CpuKernel::run(std::span<const float *const> inputs, std::span<float *const> outputs) {
-  device_.run_kernel(info_, inputs.data(), outputs.data());
+  device_.run_kernel(info_, inputs.data(), outputs.data(), state_.get(), generation_);
   return {};
 }
 

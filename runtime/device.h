@@ -64,6 +64,10 @@ public:
   /// Launches the kernel on device memory: one address per node input and
   /// output, in the node's order. Errors carry the device's error string.
   virtual Status run(std::span<const float *const> inputs, std::span<float *const> outputs) = 0;
+  /// The node's weights were rewritten between runs (Executor::load_weights):
+  /// whatever the kernel derived from them and kept (cpu: packed panels) is
+  /// stale.
+  virtual void weights_changed() {}
 };
 
 /// Kernel launches a device recorded once (Device::begin_recording) and

@@ -406,6 +406,11 @@ Expected<std::vector<Tensor>> Executor::run(const std::vector<Tensor> &inputs,
 }
 
 Status Executor::load_weights(const WeightStore &weights) {
+  // Stale from here on, even if a copy below fails half way.
+  for (Lane &lane : lanes_)
+    for (Step &step : lane.steps)
+      if (step.kernel)
+        step.kernel->weights_changed();
   for (const ResidentParam &p : params_) {
     ANET_ASSIGN_OR_RETURN(std::vector<float> data, param_data(*program_, p.value, weights));
     Buffer &buffer = resident_[p.buffer];

@@ -52,6 +52,21 @@ std::vector<int64_t> broadcast_strides(const Shape &in, const Shape &out, int64_
   return strides;
 }
 
+/// True when input `index` of the node is the same from run to run apart
+/// from new weights loaded between runs: a param or constant that the
+/// program does not update (an inference program's weights; not a train
+/// step's, which SGD rewrites every run).
+bool constant_input(const EmitContext &ctx, size_t index) {
+  const ValueId id = ctx.node.inputs[index];
+  const ValueKind kind = ctx.graph.value(id).kind;
+  if (kind != ValueKind::Param && kind != ValueKind::Constant)
+    return false;
+  for (const auto &[param, value] : ctx.graph.updates)
+    if (param == id)
+      return false;
+  return true;
+}
+
 } // namespace
 
 Expected<std::string> emit_Conv(const EmitContext &ctx) {
@@ -59,6 +74,7 @@ Expected<std::string> emit_Conv(const EmitContext &ctx) {
   KernelSourceBuilder b;
   add_convolution(b, ctx.in[0], ctx.in[1], ctx.out[0], ctx.node.attrs);
   b.flag("has_bias", ctx.in.size() == 3);
+  b.flag("constant_weights", constant_input(ctx, 1));
   add_activation(b, fused_activation(ctx.node.attrs));
   return b.finish("conv");
 }

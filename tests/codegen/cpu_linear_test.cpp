@@ -90,6 +90,15 @@ void check_conv(const ConvCase &c, bool bias, const Act &act, uint32_t seed) {
   if (bias)
     in.push_back(random_tensor({c.m}, seed + 2));
   expect_matches_reference(n, in, sum_tolerance(c.depth()));
+  // The same with the weights (and bias) as an inference program's params,
+  // which the kernel packs once and keeps until new ones are loaded.
+  std::vector<Tensor> next = in;
+  for (size_t i = 1; i < next.size(); ++i)
+    next[i] = random_tensor(next[i].type.shape, seed + 10 + static_cast<uint32_t>(i));
+  std::set<size_t> params = {1};
+  if (bias)
+    params.insert(2);
+  expect_matches_reference_with_weights(n, in, next, params, sum_tolerance(c.depth()));
 }
 
 void check_conv_grads(const ConvCase &c, uint32_t seed) {

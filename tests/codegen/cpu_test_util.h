@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 
 #include "runtime/device.h"
@@ -101,20 +102,10 @@ inline std::vector<Tensor> run_on(Device &device, const Node &node,
   return first;
 }
 
-/// Checks that the generated kernel of `node` computes what its reference
-/// kernel does on `inputs`, within `tol` (see the file comment).
-inline void expect_matches_reference(const Node &node, const std::vector<Tensor> &inputs,
-                                     double tol, int runs = 1) {
-  std::string why;
-  Device *device = test_device(&why);
+/// Every output of `got` within `tol` of `want` (see the file comment).
+inline void expect_close(const Node &node, const std::vector<Tensor> &got,
+                         const std::vector<Tensor> &want, double tol) {
   const TestDeviceConfig &config = test_device_config();
-  if (!device && config.skip_without_device)
-    GTEST_SKIP() << "no " << config.name << " device: " << why;
-  ASSERT_NE(device, nullptr) << why;
-  tol = std::max(tol, config.min_tol);
-  std::unique_ptr<Device> ref = make_reference_device();
-  std::vector<Tensor> want = run_on(*ref, node, inputs);
-  std::vector<Tensor> got = run_on(*device, node, inputs, runs);
   ASSERT_EQ(got.size(), want.size());
   for (size_t k = 0; k < want.size(); ++k) {
     ASSERT_EQ(got[k].type, want[k].type) << "output " << k;
@@ -130,6 +121,64 @@ inline void expect_matches_reference(const Node &node, const std::vector<Tensor>
     }
     EXPECT_EQ(reported, 0) << reported << " elements differ";
   }
+}
+
+/// The device under test, or a skip or failure saying why there is none.
+#define ANET_TEST_DEVICE_OR_RETURN(device)                                                         \
+  std::string why;                                                                                 \
+  Device *device = test_device(&why);                                                              \
+  if (!device && test_device_config().skip_without_device)                                         \
+    GTEST_SKIP() << "no " << test_device_config().name << " device: " << why;                      \
+  ASSERT_NE(device, nullptr) << why
+
+/// Checks that the generated kernel of `node` computes what its reference
+/// kernel does on `inputs`, within `tol` (see the file comment).
+inline void expect_matches_reference(const Node &node, const std::vector<Tensor> &inputs,
+                                     double tol, int runs = 1) {
+  ANET_TEST_DEVICE_OR_RETURN(device);
+  tol = std::max(tol, test_device_config().min_tol);
+  std::unique_ptr<Device> ref = make_reference_device();
+  expect_close(node, run_on(*device, node, inputs, runs), run_on(*ref, node, inputs), tol);
+}
+
+/// As expect_matches_reference, with the inputs at `params` as the
+/// program's weights, which a kernel may prepare once and keep (cpu:
+/// constant weights packed into the node's state): two runs must agree bit
+/// for bit, and after `next` weights are loaded between runs
+/// (Executor::load_weights), a run must match the reference on them.
+inline void expect_matches_reference_with_weights(const Node &node,
+                                                  const std::vector<Tensor> &inputs,
+                                                  const std::vector<Tensor> &next,
+                                                  const std::set<size_t> &params, double tol) {
+  ANET_TEST_DEVICE_OR_RETURN(device);
+  tol = std::max(tol, test_device_config().min_tol);
+  const Graph program = one_node_program(node, inputs, params);
+  std::vector<Tensor> feed;
+  WeightStore weights, next_weights;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (params.count(i)) {
+      weights["x" + std::to_string(i)] = inputs[i].data;
+      next_weights["x" + std::to_string(i)] = next[i].data;
+    } else {
+      feed.push_back(inputs[i]);
+    }
+  auto ex = Executor::create(program, weights, *device);
+  ASSERT_TRUE(ex.ok()) << ex.error().message;
+  auto first = ex->run(feed), second = ex->run(feed);
+  ASSERT_TRUE(first.ok() && second.ok());
+  for (size_t k = 0; k < first->size(); ++k)
+    EXPECT_EQ(0, std::memcmp((*first)[k].data.data(), (*second)[k].data.data(),
+                             (*first)[k].data.size() * sizeof(float)))
+        << "run 2 differs from run 1 in output " << k;
+  std::unique_ptr<Device> ref = make_reference_device();
+  expect_close(node, *first, run_on(*ref, node, inputs), tol);
+  ASSERT_TRUE(ex->load_weights(next_weights).ok());
+  auto third = ex->run(feed);
+  ASSERT_TRUE(third.ok()) << third.error().message;
+  std::vector<Tensor> next_inputs = inputs;
+  for (size_t i : params)
+    next_inputs[i] = next[i];
+  expect_close(node, *third, run_on(*ref, node, next_inputs), tol);
 }
 
 } // namespace anet::test

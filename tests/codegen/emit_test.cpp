@@ -60,6 +60,23 @@ TEST(CpuEmit, GoldenBodyOfARelu) {
                    "ANET_KERNEL(eltwise_unary)\n");
 }
 
+// Conv may pack its weights once when no run changes them: a param of an
+// inference program, not an input, nor a param the program updates (SGD).
+TEST(CpuEmit, ConvWeightsAreConstantOnlyWhenNoRunChangesThem) {
+  std::optional<test::OpSample> sample = op_sample(OpKind::Conv);
+  ASSERT_TRUE(sample.has_value());
+  auto constant = [](const Graph &g) {
+    auto body = emit_kernel(g, 0);
+    EXPECT_TRUE(body.ok()) << body.error().message;
+    return body.ok() && body->find("constant_weights = true") != std::string::npos;
+  };
+  EXPECT_FALSE(constant(one_node_program(sample->node, sample->inputs)));
+  Graph g = one_node_program(sample->node, sample->inputs, {1});
+  EXPECT_TRUE(constant(g));
+  g.updates.emplace_back(g.nodes[0].inputs[1], g.nodes[0].outputs[0]);
+  EXPECT_FALSE(constant(g));
+}
+
 TEST(CpuEmit, ClipWithCrossedBoundsClampsToTheUpperOne) {
   KernelSourceBuilder b;
   add_activation(b, Activation{OpKind::Clip, 2.f, -1.f});

@@ -38,7 +38,7 @@ std::vector<float> run(const anet_kernel_info &info, const std::vector<float> &x
   const float *in[] = {x.data()};
   float *out[] = {y.data()};
   float *scratch[] = {nullptr};
-  anet_cpu_rt rt{&serial_for, nullptr, 1, scratch};
+  anet_cpu_rt rt{&serial_for, nullptr, 1, scratch, nullptr, 0};
   info.run(in, out, &rt);
   return y;
 }

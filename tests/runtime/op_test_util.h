@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,9 +82,11 @@ inline void expect_tensor(const Tensor &got, const Shape &shape, const std::vect
 }
 
 /// A program with one node: `node` (its input and output ids are ignored)
-/// over program inputs of the types of `inputs`; its outputs are the
-/// program's outputs.
-inline Graph one_node_program(const Node &node_in, const std::vector<Tensor> &inputs) {
+/// over program inputs of the types of `inputs`, except that the inputs at
+/// the indices `params` are weights (Param values named "x<i>"); its outputs
+/// are the program's outputs.
+inline Graph one_node_program(const Node &node_in, const std::vector<Tensor> &inputs,
+                              const std::set<size_t> &params = {}) {
   Graph g;
   g.name = std::string(op_name(node_in.op));
   Node node = node_in;
@@ -91,7 +94,8 @@ inline Graph one_node_program(const Node &node_in, const std::vector<Tensor> &in
   std::vector<TensorType> in_types;
   for (size_t i = 0; i < inputs.size(); ++i) {
     in_types.push_back(inputs[i].type);
-    node.inputs.push_back(g.add_value("x" + std::to_string(i), in_types.back(), ValueKind::Input));
+    node.inputs.push_back(g.add_value("x" + std::to_string(i), in_types.back(),
+                                      params.count(i) ? ValueKind::Param : ValueKind::Input));
   }
   auto out_types = infer_shapes(node_in, in_types);
   EXPECT_TRUE(out_types.ok()) << out_types.error().message;

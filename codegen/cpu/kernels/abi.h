@@ -22,6 +22,13 @@ typedef struct anet_cpu_rt {
   /// Per worker: 64-byte aligned scratch of the kernel's scratch_per_worker
   /// floats, for that worker's slices alone.
   float *const *scratch;
+  /// The node's own 64-byte aligned memory of its kernel's state_floats,
+  /// kept from run to run (null when it asks for none): constant weights
+  /// packed once. The kernel tags what it stored with `generation` and
+  /// redoes it when the tag differs.
+  float *state;
+  /// Changes whenever the node's constant inputs may have (new weights).
+  long generation;
 } anet_cpu_rt;
 
 /// Runs a node: `in` and `out` hold one address per node input and output,
@@ -33,6 +40,8 @@ typedef struct anet_kernel_info {
   anet_kernel_fn run;
   /// Floats of scratch each worker needs (0 when none).
   long scratch_per_worker;
+  /// Floats of state the node keeps between runs (0 when none).
+  long state_floats;
 } anet_kernel_info;
 
 #ifdef __cplusplus

@@ -51,9 +51,10 @@ template <class F> void parallel_for(const anet_cpu_rt *rt, long n, long grain, 
 }
 
 /// The kernel_info of a kernel whose entry is Run and which needs
-/// `scratch` floats per worker.
-template <anet_kernel_fn Run> constexpr anet_kernel_info kernel_info(long scratch = 0) {
-  return anet_kernel_info{Run, scratch};
+/// `scratch` floats per worker and `state` floats kept between runs.
+template <anet_kernel_fn Run>
+constexpr anet_kernel_info kernel_info(long scratch = 0, long state = 0) {
+  return anet_kernel_info{Run, scratch, state};
 }
 
 } // namespace ak

@@ -305,8 +305,41 @@ template <class P> struct ConvForward {
   static constexpr long m_blocks = ceil_div(D::mg, mc);
   static constexpr long nc = min_of(round_up(D::positions, NR), kConvNC);
   static constexpr long cache = round_up(mc * D::depth, 16);
-  static constexpr long scratch = kHeader + cache + kc * nc;
+  /// Weights that stay the same from run to run (P::constant_weights: an
+  /// inference program's) are packed once, every block of rows, into the
+  /// node's state; otherwise each worker packs its block into its scratch.
+  static constexpr long blocks = P::group * m_blocks;
+  static constexpr long state = P::constant_weights ? kHeader + blocks * cache : 0;
+  static constexpr long scratch = (P::constant_weights ? 0 : kHeader + cache) + kc * nc;
 };
+
+/// The state header: the weights' address and the runtime's generation
+/// they were packed at.
+struct PackedTag {
+  const float *weights;
+  long generation;
+};
+
+/// Packs Conv's weights, every block of rows of every group, into `state`
+/// unless its header says they are there already.
+template <class P> void pack_conv_weights(const anet_cpu_rt *rt, const float *w) {
+  using D = ConvDims<P>;
+  using F = ConvForward<P>;
+  const PackedTag want{w, rt->generation};
+  PackedTag held;
+  __builtin_memcpy(&held, rt->state, sizeof held);
+  if (held.weights == want.weights && held.generation == want.generation)
+    return;
+  float *packed = rt->state + kHeader;
+  parallel_for(rt, F::blocks, 1, [&](long begin, long end, int) {
+    for (long gm = begin; gm < end; ++gm) {
+      const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
+      sgemm::pack_slices<MR>(packed + gm * F::cache, w + (g * D::mg + m0) * D::depth, 1, D::depth,
+                             min_of(F::mc, D::mg - m0), D::depth, F::kc);
+    }
+  });
+  __builtin_memcpy(rt->state, &want, sizeof want);
+}
 
 /// Conv: X[N,C,H,W], W[M,C/group,KH,KW], optional B[M] -> Y[N,M,OH,OW].
 template <class P> void conv_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
@@ -319,18 +352,23 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
     const long outer = P::n * P::group * F::m_blocks;
     const Blocks columns = split(D::positions, F::nc, NR, outer, rt->workers);
     const long nc = columns.size, n_blocks = columns.count;
-    forget_caches(rt);
+    if constexpr (P::constant_weights)
+      pack_conv_weights<P>(rt, w);
+    else
+      forget_caches(rt);
     parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
       float *scratch = rt->scratch[worker];
-      float *cache = scratch + kHeader, *b_panels = cache + F::cache;
+      float *b_panels = P::constant_weights ? scratch : scratch + kHeader + F::cache;
       for (long t = begin; t < end; ++t) {
         const long nb = t % n_blocks, img = t / n_blocks % P::n, gm = t / n_blocks / P::n;
         const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
         const long rows = min_of(F::mc, D::mg - m0), j0 = nb * nc;
         const long cols = min_of(nc, D::positions - j0);
-        if (!cache_holds(scratch, gm))
-          sgemm::pack_slices<MR>(cache, w + (g * D::mg + m0) * D::depth, 1, D::depth, rows,
-                                 D::depth, F::kc);
+        const float *cache =
+            P::constant_weights ? rt->state + kHeader + gm * F::cache : scratch + kHeader;
+        if (!P::constant_weights && !cache_holds(scratch, gm))
+          sgemm::pack_slices<MR>(scratch + kHeader, w + (g * D::mg + m0) * D::depth, 1, D::depth,
+                                 rows, D::depth, F::kc);
         const float *xg = x + (img * P::c + g * D::cg) * D::plane;
         const float *bias_b = bias + g * D::mg + m0;
         sgemm::multiply_block(
@@ -601,7 +639,8 @@ template <class P> struct MatMulShape {
 } // namespace linear
 
 template <class P> constexpr anet_kernel_info conv() {
-  return kernel_info<&linear::conv_run<P>>(linear::ConvForward<P>::scratch);
+  return kernel_info<&linear::conv_run<P>>(linear::ConvForward<P>::scratch,
+                                           linear::ConvForward<P>::state);
 }
 
 template <class P> constexpr anet_kernel_info conv_grad_input() {
