@@ -350,8 +350,15 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
     float *y = out[0];
     const float *bias = P::has_bias ? in[2] : nullptr;
     const long outer = P::n * P::group * F::m_blocks;
-    const Blocks columns = split(D::positions, F::nc, NR, outer, rt->workers);
-    const long nc = columns.size, n_blocks = columns.count;
+    // Packed once, the weights are the operand every task streams whole from
+    // the shared cache: with them, as few column blocks as keep each worker
+    // busy, so fewer tasks read them again.
+    const long nc =
+        P::constant_weights
+            ? min_of(F::nc,
+                     round_up(ceil_div(D::positions, ceil_div(long{rt->workers}, outer)), NR))
+            : split(D::positions, F::nc, NR, outer, rt->workers).size;
+    const long n_blocks = ceil_div(D::positions, nc);
     if constexpr (P::constant_weights)
       pack_conv_weights<P>(rt, w);
     else
