@@ -62,6 +62,15 @@ Tensor ten_crop_batch(const RawImage &image, const TrainingStats &stats, int64_t
   return t;
 }
 
+Status check_crops_fit(const TrainingStats &stats, const TensorType &input,
+                       const std::string &who) {
+  if (input.rank() == 4 && input.shape[2] == input.shape[3] && input.shape[2] <= stats.patch())
+    return {};
+  return make_error(ExitCode::IncompatiblePlan, who, " takes ", to_string(input),
+                    " crops; the preprocessing (resize ", stats.resize, ", pad ", stats.pad,
+                    ") cuts square crops of at most ", stats.patch());
+}
+
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle) {
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i)

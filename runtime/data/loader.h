@@ -75,6 +75,11 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool s
 /// Requires crop <= stats.patch() and matching channels (asserted).
 Tensor ten_crop_batch(const RawImage &image, const TrainingStats &stats, int64_t crop);
 
+/// Whether `input` (f32[N, C, H, W]) takes square crops that the patches
+/// `stats` describes can hold; if not, ExitCode::IncompatiblePlan naming
+/// `who` (the program) and the preprocessing.
+Status check_crops_fit(const TrainingStats &stats, const TensorType &input, const std::string &who);
+
 /// Hands out batches in order, epoch after epoch, prepared by worker threads.
 class Loader {
 public:

@@ -45,10 +45,7 @@ Expected<EvalResult> evaluate(const Graph &program, Executor &executor, const Da
     return make_error(ExitCode::Dataset, "the dataset has ", data.channels(),
                       "-channel images, the model takes ", in_type.shape[1]);
   const int64_t images = in_type.shape[0] / crops, crop = in_type.shape[2];
-  if (in_type.shape[2] != in_type.shape[3] || crop > stats.patch())
-    return make_error(ExitCode::IncompatiblePlan, "program '", program.name, "' takes ",
-                      to_string(in_type), " crops; the preprocessing (resize ", stats.resize,
-                      ", pad ", stats.pad, ") cuts square crops of at most ", stats.patch());
+  ANET_RETURN_IF_ERR(check_crops_fit(stats, in_type, "program '" + program.name + "'"));
   const int64_t classes = out_type.shape[1];
   const int64_t total = options.limit > 0 ? std::min(options.limit, data.size()) : data.size();
 

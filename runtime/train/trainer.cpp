@@ -236,6 +236,9 @@ Status Run::setup() {
       stats_, load_or_compute_training_stats(*train_data_, plan_.preprocess.resize, cache, warn));
   stats_.scale = plan_.preprocess.scale;
   stats_.pad = plan_.preprocess.pad;
+  // Before any kernel is compiled for a plan that cannot be fed.
+  if (Status fit = check_crops_fit(stats_, images, "train_step"); !fit)
+    return with_context(fit.error(), o_.plan_path);
   DeviceOptions device_options = o_.device_options;
   device_options.kernel_objects = &plan_.kernel_objects;
   device_options.cuda_kernels = &plan_.cuda_kernels;
@@ -253,10 +256,6 @@ Status Run::setup() {
     checkpoints_.emplace(o_.checkpoint_dir, o_.keep);
   ANET_RETURN_IF_ERR(resume());
 
-  if (images.shape[2] != images.shape[3] || images.shape[2] > stats_.patch())
-    return make_error(ExitCode::IncompatiblePlan, o_.plan_path, ": train_step takes ",
-                      to_string(images), " crops; the preprocessing (resize ", stats_.resize,
-                      ", pad ", stats_.pad, ") cuts square crops of at most ", stats_.patch());
   LoaderOptions lo;
   lo.batch_size = images.shape[0];
   lo.resize = plan_.preprocess.resize;
