@@ -134,6 +134,10 @@ const std::vector<ConvCase> kConvCases = {
     {{1, 16, 21, 4}, 130, 3, 3, {1, 1}, {0, 1, 2, 1}, {3, 1}, 1},
     {{1, 34, 15, 15}, 18, 4, 4, {2, 3}, {3, 0, 1, 2}, {1, 2}, 2},
     {{2, 3, 40, 70}, 5, 2, 7, {3, 1}, {0, 3, 1, 0}, {2, 1}, 1},
+    // Width strides over outputs at least 8 wide: the input's rows are split
+    // into phases (linear.h Phases), taps left of the image included.
+    {{2, 5, 9, 50}, 14, 3, 5, {2, 3}, {1, 4, 0, 2}, {1, 2}, 1},
+    {{1, 4, 11, 47}, 14, 2, 3, {1, 2}, {0, 1, 1, 0}, {2, 1}, 2},
 };
 
 TEST(CpuLinear, ConvWindowsAndGroups) {

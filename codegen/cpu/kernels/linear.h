@@ -102,32 +102,127 @@ template <class P> struct ConvDims {
                                     P::oh == P::h && P::ow == P::w;
 };
 
+/// A strided convolution's input with each row split into its stride_w
+/// phases: phase f of input row ih holds X[c][ih][q*sw + f] for q < width
+/// (zero past the row). On it, the lanes of an output row read consecutive
+/// inputs again (a tap's column q = ow + shift), so a stride-4 conv1 loads
+/// im2col rows instead of gathering them. A block holds rows [row0, row0 +
+/// rows) of channels [c0, c0 + channels) of one image and group: phase f of
+/// channel c, row ih at ((c - c0)*sw + f)*rows + ih - row0, times width.
+template <class P> struct Phases {
+  static constexpr long sw = P::stride_w;
+  /// Worth it when 16 consecutive positions span at most 3 output rows.
+  static constexpr bool fit = sw > 1 && ceil_div(15, P::ow) + 1 <= 3;
+  static constexpr long width = ceil_div(P::w, sw);
+  /// The input column of tap s at output column 0: s*dw - pl = shift*sw +
+  /// phase, 0 <= phase < sw.
+  static constexpr long phase(long s) {
+    const long t = s * P::dilation_w - P::pad_left;
+    return (t % sw + sw) % sw;
+  }
+  static constexpr long shift(long s) { return (s * P::dilation_w - P::pad_left - phase(s)) / sw; }
+  /// The input rows [row0, row_end) that output positions [first, first +
+  /// count) read, clipped to the image.
+  struct Rows {
+    long row0, rows;
+  };
+  static Rows rows_of(long first, long count) {
+    const long oh0 = first / P::ow, oh1 = (first + count - 1) / P::ow;
+    const long lo = max_of(0L, oh0 * P::stride_h - P::pad_top);
+    const long hi = min_of(P::h, oh1 * P::stride_h - P::pad_top + (P::kh - 1) * P::dilation_h + 1);
+    return Rows{lo, max_of(0L, hi - lo)};
+  }
+  /// The most rows rows_of gives for `count` positions.
+  static constexpr long max_rows(long count) {
+    return min_of(P::h,
+                  (ceil_div(count - 1, P::ow) + 1) * P::stride_h + (P::kh - 1) * P::dilation_h);
+  }
+  /// Lanes of t whose input l*sw + phase lies in vector K of a row's 16 sw
+  /// inputs take it from vk (that vector); the others keep t's.
+  template <long K, long Phase, int... L>
+  static v16 merge(v16 t, v16 vk, sgemm::lane_seq<int, L...>) {
+    return __builtin_shufflevector(
+        t, vk, ((L * sw + Phase) / 16 == K ? int(16 + L * sw + Phase - 16 * K) : L)...);
+  }
+  /// Phase `Phase` of the 16 sw inputs in v: lane l = input l*sw + Phase.
+  template <long Phase, int... K> static v16 pick(const v16 *v, sgemm::lane_seq<int, K...>) {
+    v16 t = v16(0.f);
+    ((t = merge<K, Phase>(t, v[K], sgemm::lanes16{})), ...);
+    return t;
+  }
+  /// Stores each phase of the 16 sw inputs in v: phase f to d + f*stride.
+  template <int... Phase>
+  static void put_phases(float *d, long stride, const v16 *v, mask16 m,
+                         sgemm::lane_seq<int, Phase...>) {
+    (sgemm::store_masked(d + Phase * stride,
+                         pick<Phase>(v, __make_integer_seq<sgemm::lane_seq, int, sw>{}), m),
+     ...);
+  }
+
+  /// Writes the block of channels [c0, c0 + channels) and rows `r` of the
+  /// image and group at xg into dst: per 16 columns of the phases, sw
+  /// vectors of the row in, one vector of each phase out.
+  static void split(float *dst, const float *xg, long c0, long channels, Rows r) {
+    for (long c = 0; c < channels; ++c)
+      for (long ih = r.row0; ih < r.row0 + r.rows; ++ih) {
+        const float *src = xg + ((c0 + c) * P::h + ih) * P::w;
+        float *d = dst + (c * sw * r.rows + ih - r.row0) * width;
+        for (long q = 0; q < width; q += 16) {
+          v16 v[sw];
+#pragma clang loop unroll(full)
+          for (long k = 0; k < sw; ++k)
+            v[k] = sgemm::load_masked(src + q * sw + 16 * k,
+                                      sgemm::first_lanes(P::w - q * sw - 16 * k));
+          put_phases(d + q, r.rows * width, v, sgemm::first_lanes(width - q),
+                     __make_integer_seq<sgemm::lane_seq, int, sw>{});
+        }
+      }
+  }
+};
+
+/// Where a convolution's im2col rows are read from: the image and group's
+/// channels as they are (Phased false; rows [0, h) of channels from 0), or a
+/// Phases block.
+template <bool Phased> struct Source {
+  const float *base;
+  long c0 = 0, row0 = 0, rows = 0;
+};
+
 /// Sixteen consecutive output positions of a convolution (one vector's
 /// lanes), prepared to read im2col rows: row (c, r, s) at these positions is
 /// X[c][oh*sh - pt + r*dh][ow*sw - pl + s*dw], zero in the padding. With unit
-/// width stride the lanes on one output row read consecutive inputs, so a
-/// row is one masked load per output row the lanes span; otherwise the lanes
-/// gather.
-template <class P> struct Positions {
+/// width stride (or a Phases source) the lanes on one output row read
+/// consecutive inputs, so a row is one masked load per output row the lanes
+/// span; otherwise the lanes gather.
+template <class P, bool Phased = false> struct Positions {
+  using F = Phases<P>;
   /// Output rows 16 consecutive positions can span.
   static constexpr long kSpan = ceil_div(15, P::ow) + 1;
-  static constexpr bool kRuns = P::stride_w == 1 && kSpan <= 3;
+  static constexpr bool kRuns = (Phased || P::stride_w == 1) && kSpan <= 3;
   static constexpr long kRunCount = kRuns ? kSpan : 1;
+  /// A source row's length, and its columns per output column.
+  static constexpr long kCols = Phased ? F::width : P::w;
+  static constexpr long kStep = Phased ? 1 : P::stride_w;
+  static constexpr long kLeft = Phased ? 0 : P::pad_left;
 
-  v16i hs, ws;  ///< each lane's first input row and column (tap 0, 0)
+  v16i hs, ws;  ///< each lane's first input row and source column (tap 0, 0)
   mask16 valid; ///< lanes that are positions
   /// Runs of lanes on one output row: their lanes, first input row, and the
-  /// input offset that lane 0 would read (so lane l reads base + l).
+  /// source offset that lane 0 would read (so lane l reads base + l).
   mask16 run_lanes[kRunCount];
   long run_row[kRunCount], run_base[kRunCount];
+  /// The source's channel stride (per phase when Phased) and first channel.
+  long plane, c0;
 
-  /// Positions [first, first + count), count <= 16.
-  Positions(long first, long count) {
+  /// Positions [first, first + count), count <= 16, read from src.
+  Positions(long first, long count, const Source<Phased> &src) {
     const v16i pos = sgemm::kLanes + static_cast<int>(first);
     const v16i oh = pos / static_cast<int>(P::ow), ow = pos - oh * static_cast<int>(P::ow);
     hs = oh * static_cast<int>(P::stride_h) - static_cast<int>(P::pad_top);
-    ws = ow * static_cast<int>(P::stride_w) - static_cast<int>(P::pad_left);
+    ws = ow * static_cast<int>(kStep) - static_cast<int>(kLeft);
     valid = sgemm::first_lanes(count);
+    plane = Phased ? src.rows * kCols : P::h * P::w;
+    c0 = src.c0;
     long lane = 0;
 #pragma clang loop unroll(full)
     for (long q = 0; q < kRunCount; ++q) {
@@ -136,28 +231,34 @@ template <class P> struct Positions {
       run_lanes[q] =
           static_cast<mask16>(sgemm::first_lanes(lane + len) & ~sgemm::first_lanes(lane));
       run_row[q] = row * P::stride_h - P::pad_top;
-      run_base[q] = run_row[q] * P::w + col - P::pad_left - lane;
+      run_base[q] = (run_row[q] - src.row0) * kCols + col * kStep - kLeft - lane;
       lane += len;
     }
   }
 
-  /// im2col row (c, r, s) at these positions; xg is the group's first
-  /// channel of the image.
-  v16 row(const float *xg, long c, long r, long s) const {
-    const long dh = r * P::dilation_h, dw = s * P::dilation_w;
-    const long off = c * P::h * P::w + dh * P::w + dw;
-    const mask16 across = valid & sgemm::lanes_below(ws + static_cast<int>(dw), P::w);
+  /// im2col row (c, r, s) at these positions; base is the source's.
+  v16 row(const float *base, long c, long r, long s) const {
+    const long dh = r * P::dilation_h;
+    long dw, off;
+    if constexpr (Phased) {
+      dw = F::shift(s);
+      off = ((c - c0) * F::sw + F::phase(s)) * plane + dh * kCols + dw;
+    } else {
+      dw = s * P::dilation_w;
+      off = c * plane + dh * kCols + dw;
+    }
+    const mask16 across = valid & sgemm::lanes_below(ws + static_cast<int>(dw), kCols);
     if constexpr (kRuns) {
       v16 x = v16(0.f);
 #pragma clang loop unroll(full)
       for (long q = 0; q < kRunCount; ++q)
         if (run_lanes[q] &&
             static_cast<unsigned long>(run_row[q] + dh) < static_cast<unsigned long>(P::h))
-          x = sgemm::load_into(x, xg + (run_base[q] + off), run_lanes[q] & across);
+          x = sgemm::load_into(x, base + (run_base[q] + off), run_lanes[q] & across);
       return x;
     } else {
       const mask16 m = across & sgemm::lanes_below(hs + static_cast<int>(dh), P::h);
-      return sgemm::gather(xg, hs * static_cast<int>(P::w) + ws + static_cast<int>(off), m);
+      return sgemm::gather(base, hs * static_cast<int>(P::w) + ws + static_cast<int>(off), m);
     }
   }
 };
@@ -165,16 +266,18 @@ template <class P> struct Positions {
 /// Packs im2col(X)'s rows [k0, k0+kc) (taps) x columns [j0, j0+cols)
 /// (output positions) as [kc][NR] panels: Conv's B. A 1x1 window at stride
 /// 1 without padding reads X's planes as they are.
-template <class P>
-inline void pack_im2col(float *dst, const float *xg, long k0, long kc, long j0, long cols) {
+template <class P, bool Phased>
+inline void pack_im2col(float *dst, const Source<Phased> &src, long k0, long kc, long j0,
+                        long cols) {
   using D = ConvDims<P>;
+  using L = Positions<P, Phased>;
+  const float *xg = src.base;
   if constexpr (D::pointwise) {
     sgemm::pack_panels<NR>(dst, xg + k0 * D::plane + j0, D::plane, 1, cols, kc);
   } else {
     for (long p = 0; p * NR < cols; ++p) {
-      const Positions<P> lanes[NV] = {
-          Positions<P>(j0 + p * NR, min_of(16L, cols - p * NR)),
-          Positions<P>(j0 + p * NR + 16, min_of(16L, cols - p * NR - 16))};
+      const L lanes[NV] = {L(j0 + p * NR, min_of(16L, cols - p * NR), src),
+                           L(j0 + p * NR + 16, min_of(16L, cols - p * NR - 16), src)};
       long c = k0 / D::taps, r = k0 % D::taps / P::kw, s = k0 % P::kw;
       float *panel = dst + p * kc * NR;
       for (long k = 0; k < kc; ++k) {
@@ -196,9 +299,11 @@ inline void pack_im2col(float *dst, const float *xg, long k0, long kc, long j0, 
 /// Packs im2col(X)^T's rows [k0, k0+kc) (output positions) x columns
 /// [j0, j0+cols) (taps) as [kc][NR] panels: ConvGradWeight's B. Blocks of
 /// 16 taps x 16 positions are read as im2col rows and transposed.
-template <class P>
-inline void pack_im2col_t(float *dst, const float *xg, long k0, long kc, long j0, long cols) {
+template <class P, bool Phased>
+inline void pack_im2col_t(float *dst, const Source<Phased> &src, long k0, long kc, long j0,
+                          long cols) {
   using D = ConvDims<P>;
+  const float *xg = src.base;
   for (long p = 0; p * NR < cols; ++p)
     for (long v = 0; v < NV; ++v) {
       const long first_tap = j0 + p * NR + 16 * v, taps = min_of(16L, cols - p * NR - 16 * v);
@@ -212,7 +317,7 @@ inline void pack_im2col_t(float *dst, const float *xg, long k0, long kc, long j0
       float *panel = dst + p * kc * NR + 16 * v;
       for (long k = 0; k < kc; k += 16) {
         const long steps = min_of(16L, kc - k);
-        const Positions<P> lanes(k0 + k, steps);
+        const Positions<P, Phased> lanes(k0 + k, steps, src);
         v16 block[16];
 #pragma clang loop unroll(full)
         for (long l = 0; l < 16; ++l)
@@ -310,7 +415,13 @@ template <class P> struct ConvForward {
   /// node's state; otherwise each worker packs its block into its scratch.
   static constexpr long blocks = P::group * m_blocks;
   static constexpr long state = P::constant_weights ? kHeader + blocks * cache : 0;
-  static constexpr long scratch = (P::constant_weights ? 0 : kHeader + cache) + kc * nc;
+  /// A strided convolution reads a task's input rows split into phases
+  /// (Phases), when they fit the scratch a cache of weights would.
+  static constexpr long split_block =
+      D::cg * P::stride_w * Phases<P>::max_rows(nc) * Phases<P>::width;
+  static constexpr bool phased = Phases<P>::fit && split_block <= kWeightCache;
+  static constexpr long scratch =
+      (P::constant_weights ? 0 : kHeader + cache) + kc * nc + (phased ? split_block : 0);
 };
 
 /// The state header: the weights' address and the runtime's generation
@@ -366,6 +477,7 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
     parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
       float *scratch = rt->scratch[worker];
       float *b_panels = P::constant_weights ? scratch : scratch + kHeader + F::cache;
+      float *split_rows = b_panels + F::kc * F::nc;
       for (long t = begin; t < end; ++t) {
         const long nb = t % n_blocks, img = t / n_blocks % P::n, gm = t / n_blocks / P::n;
         const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
@@ -377,6 +489,12 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
           sgemm::pack_slices<MR>(scratch + kHeader, w + (g * D::mg + m0) * D::depth, 1, D::depth,
                                  rows, D::depth, F::kc);
         const float *xg = x + (img * P::c + g * D::cg) * D::plane;
+        Source<F::phased> src{xg};
+        if constexpr (F::phased) {
+          const auto r = Phases<P>::rows_of(j0, cols);
+          Phases<P>::split(split_rows, xg, 0, D::cg, r);
+          src = {split_rows, 0, r.row0, r.rows};
+        }
         const float *bias_b = bias + g * D::mg + m0;
         sgemm::multiply_block(
             y + (img * P::m + g * D::mg + m0) * D::positions + j0, D::positions, rows, cols,
@@ -385,7 +503,7 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
               return sgemm::sliced_panel<MR>(cache, rows, k0, kc, i);
             },
             [&](long k0, long kc, long jj, long n) {
-              pack_im2col<P>(b_panels, xg, k0, kc, j0 + jj, n);
+              pack_im2col<P>(b_panels, src, k0, kc, j0 + jj, n);
             },
             [&](long i, long, v16 v, mask16) {
               if constexpr (P::has_bias)
@@ -469,7 +587,12 @@ template <class P> struct ConvGradWeightBlocks {
   static constexpr long mc = min_of(round_up(D::mg, MR), kGradWeightMC);
   static constexpr long m_blocks = ceil_div(D::mg, mc);
   static constexpr long nc = min_of(round_up(D::depth, NR), sgemm::NC);
-  static constexpr long scratch = kc * nc + round_up(mc, MR) * kc;
+  /// A strided convolution reads each image's input split into phases
+  /// (Phases), all rows of the channels a task's columns (taps) cover, when
+  /// they fit the scratch a cache of weights would.
+  static constexpr long split_block = D::cg * P::stride_w * P::h * Phases<P>::width;
+  static constexpr bool phased = Phases<P>::fit && split_block <= kWeightCache;
+  static constexpr long scratch = kc * nc + round_up(mc, MR) * kc + (phased ? split_block : 0);
 };
 
 /// ConvGradWeight: X[N,C,H,W], dY[N,M,OH,OW] -> dW[M,C/group,KH,KW].
@@ -485,11 +608,13 @@ void conv_grad_weight_run(const float *const *in, float *const *out, const anet_
     const float *x = in[0], *dy = in[1];
     const long outer = P::group * B::m_blocks;
     // A task owns rows of dW and as many columns as parallelism allows: its
-    // slices of dY are packed once for all of its columns.
-    const Blocks columns = split(D::depth, round_up(D::depth, NR), NR, outer, rt->workers);
-    const long nc = columns.size, n_blocks = columns.count;
+    // slices of dY are packed once for all of its columns. Tasks are even
+    // (every image, every position), so one per worker is enough.
+    const long n_blocks = min_of(ceil_div(long{rt->workers}, outer), ceil_div(D::depth, NR));
+    const long nc = round_up(ceil_div(D::depth, n_blocks), NR);
     parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
       float *b_panels = rt->scratch[worker], *a_panels = b_panels + B::kc * B::nc;
+      float *split_rows = a_panels + round_up(B::mc, MR) * B::kc;
       for (long t = begin; t < end; ++t) {
         const long nb = t % n_blocks, gm = t / n_blocks;
         const long g = gm / B::m_blocks, m0 = gm % B::m_blocks * B::mc;
@@ -498,6 +623,12 @@ void conv_grad_weight_run(const float *const *in, float *const *out, const anet_
         float *c = dw + (g * D::mg + m0) * D::depth + j0;
         for (long img = 0; img < P::n; ++img) {
           const float *xg = x + (img * P::c + g * D::cg) * D::plane;
+          Source<B::phased> src{xg};
+          if constexpr (B::phased) {
+            const long c0 = j0 / D::taps, channels = (j0 + cols - 1) / D::taps + 1 - c0;
+            Phases<P>::split(split_rows, xg, c0, channels, {0, P::h});
+            src = {split_rows, c0, 0, P::h};
+          }
           const float *dyg = dy + (img * P::m + g * D::mg + m0) * D::positions;
           sgemm::multiply_block(
               c, D::depth, rows, cols, D::positions, B::kc, B::nc, img > 0, b_panels,
@@ -506,7 +637,7 @@ void conv_grad_weight_run(const float *const *in, float *const *out, const anet_
               },
               [&](long i, long, long kc) { return a_panels + i * kc; },
               [&](long k0, long kc, long jj, long n) {
-                pack_im2col_t<P>(b_panels, xg, k0, kc, j0 + jj, n);
+                pack_im2col_t<P>(b_panels, src, k0, kc, j0 + jj, n);
               },
               sgemm::NoEpilogue{});
         }
