@@ -10,9 +10,14 @@
 ///   worker and group into a cache in the worker's scratch. Bias and the
 ///   fused activation are the epilogue. Tasks are images x groups x row
 ///   blocks x column blocks, so batch 1 fills the pool too.
-/// - ConvGradInput, per image and group: cols = W^T x dY, then col2im adds
-///   the columns into dX. A task owns whole input channels of one image, so
-///   no two tasks write the same element of dX.
+/// - Conv at a width stride reads its input rows split into the stride's
+///   phases (Phases), so the lanes of an output row load consecutive inputs
+///   again instead of gathering them.
+/// - ConvGradInput at unit strides is a Conv over dY with the weights
+///   transposed and flipped (TransposedConv). Otherwise, per image and
+///   group: cols = W^T x dY, then col2im adds the columns into dX; a task
+///   owns whole input channels of one image, so no two tasks write the same
+///   element of dX.
 /// - ConvGradWeight, per group: dW[Mg, Cg*KH*KW] = sum over images of
 ///   dY[Mg, OH*OW] x im2col(X)^T, whose panels are im2col rows transposed. A
 ///   task owns a block of dW and sums every image into it in a fixed order:
@@ -431,6 +436,40 @@ struct PackedTag {
   long generation;
 };
 
+/// A convolution over dY whose weights are a forward convolution's,
+/// transposed and flipped (TransposedConv): its row c, depth (m, r, s) is
+/// the forward W[m][c][kh-1-r][kw-1-s].
+template <class P>
+concept FlippedWeights = requires {
+  P::flipped_weights;
+};
+
+/// Packs rows [m0, m0 + rows) of group g's weights as Conv's A: pack_slices
+/// of [rows][depth], transposing and flipping them for a TransposedConv.
+template <class P> void pack_weight_rows(float *dst, const float *w, long g, long m0, long rows) {
+  using D = ConvDims<P>;
+  constexpr long kc = sgemm::balanced_slice(D::depth);
+  if constexpr (FlippedWeights<P>) {
+    // The forward W[group * cg + mo][mg][taps] (cg, mg: this conv's).
+    const float *wg = w + g * D::cg * D::mg * D::taps;
+    for (long k0 = 0; k0 < D::depth; k0 += kc) {
+      const long kcs = min_of(kc, D::depth - k0);
+      for (long p = 0; p * MR < rows; ++p) {
+        float *panel = dst + k0 * round_up(rows, MR) + p * kcs * MR;
+        for (long k = 0; k < kcs; ++k) {
+          const long mo = (k0 + k) / D::taps, tap = D::taps - 1 - (k0 + k) % D::taps;
+          const float *src = wg + (mo * D::mg + m0 + p * MR) * D::taps + tap;
+#pragma clang loop unroll(full)
+          for (long i = 0; i < MR; ++i)
+            panel[k * MR + i] = p * MR + i < rows ? src[i * D::taps] : 0.f;
+        }
+      }
+    }
+  } else {
+    sgemm::pack_slices<MR>(dst, w + (g * D::mg + m0) * D::depth, 1, D::depth, rows, D::depth, kc);
+  }
+}
+
 /// Packs Conv's weights, every block of rows of every group, into `state`
 /// unless its header says they are there already.
 template <class P> void pack_conv_weights(const anet_cpu_rt *rt, const float *w) {
@@ -445,8 +484,7 @@ template <class P> void pack_conv_weights(const anet_cpu_rt *rt, const float *w)
   parallel_for(rt, F::blocks, 1, [&](long begin, long end, int) {
     for (long gm = begin; gm < end; ++gm) {
       const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
-      sgemm::pack_slices<MR>(packed + gm * F::cache, w + (g * D::mg + m0) * D::depth, 1, D::depth,
-                             min_of(F::mc, D::mg - m0), D::depth, F::kc);
+      pack_weight_rows<P>(packed + gm * F::cache, w, g, m0, min_of(F::mc, D::mg - m0));
     }
   });
   __builtin_memcpy(rt->state, &want, sizeof want);
@@ -486,8 +524,7 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
         const float *cache =
             P::constant_weights ? rt->state + kHeader + gm * F::cache : scratch + kHeader;
         if (!P::constant_weights && !cache_holds(scratch, gm))
-          sgemm::pack_slices<MR>(scratch + kHeader, w + (g * D::mg + m0) * D::depth, 1, D::depth,
-                                 rows, D::depth, F::kc);
+          pack_weight_rows<P>(scratch + kHeader, w, g, m0, rows);
         const float *xg = x + (img * P::c + g * D::cg) * D::plane;
         Source<F::phased> src{xg};
         if constexpr (F::phased) {
@@ -515,6 +552,25 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
   }
 }
 
+/// ConvGradInput of a stride-1 convolution P as a convolution: dX = dY
+/// convolved with P's weights transposed (maps <-> channels) and flipped,
+/// over dY padded by dilation * (kernel - 1) - pad. It runs as Conv does,
+/// its output written once, with no column buffer to add back.
+template <class P> struct TransposedConv {
+  static constexpr long n = P::n, c = P::m, h = P::oh, w = P::ow, m = P::c, group = P::group;
+  static constexpr long kh = P::kh, kw = P::kw, oh = P::h, ow = P::w;
+  static constexpr long stride_h = 1, stride_w = 1;
+  static constexpr long dilation_h = P::dilation_h, dilation_w = P::dilation_w;
+  static constexpr long pad_top = P::dilation_h * (P::kh - 1) - P::pad_top;
+  static constexpr long pad_left = P::dilation_w * (P::kw - 1) - P::pad_left;
+  static constexpr bool has_bias = false, constant_weights = false, flipped_weights = true;
+  static constexpr long act = 0;
+  static constexpr float act_min = 0.f, act_max = 0.f;
+  /// P's gradient fits: unit strides, pads within the window.
+  static constexpr bool fits = P::stride_h == 1 && P::stride_w == 1 && pad_top >= 0 &&
+                               pad_left >= 0 && P::n > 0 && P::m > 0 && P::c > 0;
+};
+
 /// ConvGradInput's blocking.
 template <class P> struct ConvGradInputBlocks {
   using D = ConvDims<P>;
@@ -537,6 +593,8 @@ void conv_grad_input_run(const float *const *in, float *const *out, const anet_c
   float *dx = out[0];
   if constexpr (D::depth == 0) {
     return;
+  } else if constexpr (TransposedConv<P>::fits && !D::empty) {
+    conv_run<TransposedConv<P>>(in, out, rt);
   } else if constexpr (D::empty) {
     for (long i = 0; i < P::n * P::c * D::plane; ++i)
       dx[i] = 0.f;
@@ -782,7 +840,9 @@ template <class P> constexpr anet_kernel_info conv() {
 }
 
 template <class P> constexpr anet_kernel_info conv_grad_input() {
-  return kernel_info<&linear::conv_grad_input_run<P>>(linear::ConvGradInputBlocks<P>::scratch);
+  using T = linear::TransposedConv<P>;
+  return kernel_info<&linear::conv_grad_input_run<P>>(
+      T::fits ? linear::ConvForward<T>::scratch : linear::ConvGradInputBlocks<P>::scratch);
 }
 
 template <class P> constexpr anet_kernel_info conv_grad_weight() {
