@@ -7,8 +7,31 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 
 namespace anet {
+namespace {
+
+/// How long a worker, or the caller, spins before it sleeps.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+/// Spins until done() or kSpin has passed; returns done().
+template <class Done> bool spin_until(const Done &done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done())
+        return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() >= until)
+      return done();
+  }
+}
+
+} // namespace
 
 ThreadPool::ThreadPool(int workers) {
   assert(workers >= 1 && "a pool needs a worker");
@@ -34,12 +57,14 @@ void ThreadPool::run_slices(int worker) {
 void ThreadPool::work(int worker) {
   uint64_t seen = 0;
   for (;;) {
-    {
+    if (spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; })) {
+      seen = generation_.load(std::memory_order_acquire);
+    } else {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
       if (stop_)
         return;
-      seen = generation_;
+      seen = generation_.load();
     }
     run_slices(worker);
     if (pending_.fetch_sub(1) == 1) {
@@ -72,6 +97,8 @@ void ThreadPool::parallel_for(long n, long grain, anet_task_fn fn, void *ctx) {
   }
   wake_.notify_all();
   run_slices(0);
+  if (spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; }))
+    return;
   std::unique_lock lock(mutex_);
   done_.wait(lock, [&] { return pending_.load() == 0; });
 }

@@ -2,6 +2,9 @@
 /// The CPU device's workers: a fixed pool of threads that runs parallel
 /// loops for JIT-compiled kernels (codegen/cpu/kernels/abi.h). The calling
 /// thread is worker 0 and works too; loops from several callers take turns.
+/// Between loops a worker spins briefly before it sleeps, and so does the
+/// caller waiting for the workers: a program's nodes run loop after loop,
+/// and waking a sleeping thread costs tens of microseconds (more in a VM).
 
 #include <atomic>
 #include <condition_variable>
@@ -40,10 +43,10 @@ private:
   std::vector<std::thread> threads_;
   std::mutex call_mutex_; ///< one loop at a time
 
-  std::mutex mutex_; ///< guards generation_ and stop_ for sleeping workers
+  std::mutex mutex_; ///< guards generation_'s changes and stop_ for sleepers
   std::condition_variable wake_;
   std::condition_variable done_;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
 
   // The loop being run.

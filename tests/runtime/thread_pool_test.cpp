@@ -1,11 +1,13 @@
 // The cpu device's thread pool: every index of a loop runs exactly once, on
-// a valid worker, for any size and grain, also with several callers at once.
+// a valid worker, for any size and grain, also with several callers at once,
+// and whether the workers are still spinning or asleep when a loop starts.
 
 #include "runtime/thread_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 
 namespace anet {
 namespace {
@@ -58,6 +60,25 @@ TEST(ThreadPool, CallersFromSeveralThreadsTakeTurns) {
   for (auto &t : callers)
     t.join();
   EXPECT_EQ(failures, 0);
+}
+
+// Loops back to back find the workers spinning; loops after a pause longer
+// than the spin find them asleep. Both run every index once, and a pool
+// whose workers sleep shuts down.
+TEST(ThreadPool, LoopsFindTheWorkersSpinningOrAsleep) {
+  for (int workers : {2, 4}) {
+    ThreadPool pool(workers);
+    for (int rep = 0; rep < 40; ++rep) {
+      if (rep % 4 == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      Count c(97, workers);
+      pool.parallel_for(97, 1, &count, &c);
+      for (auto &h : c.hits)
+        ASSERT_EQ(h, 1) << "workers " << workers << " loop " << rep;
+      EXPECT_EQ(c.bad_worker, 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 }
 
 } // namespace
