@@ -10,9 +10,9 @@
 ///   worker and group into a cache in the worker's scratch. Bias and the
 ///   fused activation are the epilogue. Tasks are images x groups x row
 ///   blocks x column blocks, so batch 1 fills the pool too.
-/// - Conv at a width stride reads its input rows split into the stride's
-///   phases (Phases), so the lanes of an output row load consecutive inputs
-///   again instead of gathering them.
+/// - Conv reads a task's input rows as a Block: zero padded and split into
+///   the width stride's phases, so the lanes of an output row load
+///   consecutive floats with no bounds to check (a stride-4 conv1 too).
 /// - ConvGradInput at unit strides is a Conv over dY with the weights
 ///   transposed and flipped (TransposedConv). Otherwise, per image and
 ///   group: cols = W^T x dY, then col2im adds the columns into dX; a task
@@ -107,18 +107,19 @@ template <class P> struct ConvDims {
                                     P::oh == P::h && P::ow == P::w;
 };
 
-/// A strided convolution's input with each row split into its stride_w
-/// phases: phase f of input row ih holds X[c][ih][q*sw + f] for q < width
-/// (zero past the row). On it, the lanes of an output row read consecutive
-/// inputs again (a tap's column q = ow + shift), so a stride-4 conv1 loads
-/// im2col rows instead of gathering them. A block holds rows [row0, row0 +
-/// rows) of channels [c0, c0 + channels) of one image and group: phase f of
-/// channel c, row ih at ((c - c0)*sw + f)*rows + ih - row0, times width.
-template <class P> struct Phases {
+/// A block of a convolution's input, zero padded and each row split into
+/// the width stride's phases: phase f of input row ih holds, at column q,
+/// X[c][ih][q*sw + f] (zero outside the image). On it, the lanes of an output
+/// row read consecutive floats (a tap's column q = ow + shift) with no
+/// bounds to check: a row of im2col is one masked load per output row the
+/// lanes span, for a stride-4 conv1 as for a 3x3 conv.
+///
+/// A block holds input rows [row0, row0 + rows) (unclipped) and columns
+/// [lo, lo + width) of channels [c0, c0 + channels) of one image and group:
+/// phase f of channel c, row ih, column q at
+///   (((c - c0)*sw + f)*rows + ih - row0)*width + q - lo.
+template <class P> struct Block {
   static constexpr long sw = P::stride_w;
-  /// Worth it when 16 consecutive positions span at most 3 output rows.
-  static constexpr bool fit = sw > 1 && ceil_div(15, P::ow) + 1 <= 3;
-  static constexpr long width = ceil_div(P::w, sw);
   /// The input column of tap s at output column 0: s*dw - pl = shift*sw +
   /// phase, 0 <= phase < sw.
   static constexpr long phase(long s) {
@@ -126,22 +127,30 @@ template <class P> struct Phases {
     return (t % sw + sw) % sw;
   }
   static constexpr long shift(long s) { return (s * P::dilation_w - P::pad_left - phase(s)) / sw; }
-  /// The input rows [row0, row_end) that output positions [first, first +
-  /// count) read, clipped to the image.
+  static constexpr long lo = shift(0);
+  static constexpr long width = P::ow + shift(P::kw - 1) - lo;
+  /// Worth it when 16 consecutive positions span at most 3 output rows (and
+  /// the window is not a plain 1x1 read of X's planes).
+  static constexpr bool fit = ceil_div(15, P::ow) + 1 <= 3 && !ConvDims<P>::pointwise;
+
   struct Rows {
     long row0, rows;
   };
+  /// The input rows that output positions [first, first + count) read.
   static Rows rows_of(long first, long count) {
     const long oh0 = first / P::ow, oh1 = (first + count - 1) / P::ow;
-    const long lo = max_of(0L, oh0 * P::stride_h - P::pad_top);
-    const long hi = min_of(P::h, oh1 * P::stride_h - P::pad_top + (P::kh - 1) * P::dilation_h + 1);
-    return Rows{lo, max_of(0L, hi - lo)};
+    return Rows{oh0 * P::stride_h - P::pad_top,
+                (oh1 - oh0) * P::stride_h + (P::kh - 1) * P::dilation_h + 1};
   }
   /// The most rows rows_of gives for `count` positions.
   static constexpr long max_rows(long count) {
-    return min_of(P::h,
-                  (ceil_div(count - 1, P::ow) + 1) * P::stride_h + (P::kh - 1) * P::dilation_h);
+    return ceil_div(count - 1, P::ow) * P::stride_h + (P::kh - 1) * P::dilation_h + 1;
   }
+  /// Floats of a block of `channels` channels over max_rows(count) rows.
+  static constexpr long floats(long channels, long count) {
+    return channels * sw * max_rows(count) * width;
+  }
+
   /// Lanes of t whose input l*sw + phase lies in vector K of a row's 16 sw
   /// inputs take it from vk (that vector); the others keep t's.
   template <long K, long Phase, int... L>
@@ -166,19 +175,29 @@ template <class P> struct Phases {
 
   /// Writes the block of channels [c0, c0 + channels) and rows `r` of the
   /// image and group at xg into dst: per 16 columns of the phases, sw
-  /// vectors of the row in, one vector of each phase out.
-  static void split(float *dst, const float *xg, long c0, long channels, Rows r) {
+  /// vectors of the row in (zero outside it), one vector of each phase out.
+  static void fill(float *dst, const float *xg, long c0, long channels, Rows r) {
+    const long stride = r.rows * width;
     for (long c = 0; c < channels; ++c)
-      for (long ih = r.row0; ih < r.row0 + r.rows; ++ih) {
+      for (long i = 0; i < r.rows; ++i) {
+        const long ih = r.row0 + i;
+        float *d = dst + c * sw * stride + i * width;
+        if (static_cast<unsigned long>(ih) >= static_cast<unsigned long>(P::h)) {
+          for (long f = 0; f < sw; ++f)
+            for (long q = 0; q < width; q += 16)
+              sgemm::store_masked(d + f * stride + q, v16(0.f), sgemm::first_lanes(width - q));
+          continue;
+        }
         const float *src = xg + ((c0 + c) * P::h + ih) * P::w;
-        float *d = dst + (c * sw * r.rows + ih - r.row0) * width;
         for (long q = 0; q < width; q += 16) {
+          const long at = (lo + q) * sw;
           v16 v[sw];
 #pragma clang loop unroll(full)
-          for (long k = 0; k < sw; ++k)
-            v[k] = sgemm::load_masked(src + q * sw + 16 * k,
-                                      sgemm::first_lanes(P::w - q * sw - 16 * k));
-          put_phases(d + q, r.rows * width, v, sgemm::first_lanes(width - q),
+          for (long k = 0; k < sw; ++k) {
+            const v16i iw = sgemm::kLanes + static_cast<int>(at + 16 * k);
+            v[k] = sgemm::load_masked(src + (at + 16 * k), sgemm::lanes_below(iw, P::w));
+          }
+          put_phases(d + q, stride, v, sgemm::first_lanes(width - q),
                      __make_integer_seq<sgemm::lane_seq, int, sw>{});
         }
       }
@@ -186,47 +205,42 @@ template <class P> struct Phases {
 };
 
 /// Where a convolution's im2col rows are read from: the image and group's
-/// channels as they are (Phased false; rows [0, h) of channels from 0), or a
-/// Phases block.
-template <bool Phased> struct Source {
+/// channels as they are (Padded false), or a Block.
+template <bool Padded> struct Source {
   const float *base;
   long c0 = 0, row0 = 0, rows = 0;
 };
 
 /// Sixteen consecutive output positions of a convolution (one vector's
 /// lanes), prepared to read im2col rows: row (c, r, s) at these positions is
-/// X[c][oh*sh - pt + r*dh][ow*sw - pl + s*dw], zero in the padding. With unit
-/// width stride (or a Phases source) the lanes on one output row read
-/// consecutive inputs, so a row is one masked load per output row the lanes
-/// span; otherwise the lanes gather.
-template <class P, bool Phased = false> struct Positions {
-  using F = Phases<P>;
+/// X[c][oh*sh - pt + r*dh][ow*sw - pl + s*dw], zero in the padding. From a
+/// Block, or from X at unit width stride, the lanes on one output row read
+/// consecutive floats, so a row is one masked load per output row the lanes
+/// span (from X, masked to the image); otherwise the lanes gather.
+template <class P, bool Padded = false> struct Positions {
+  using K = Block<P>;
   /// Output rows 16 consecutive positions can span.
   static constexpr long kSpan = ceil_div(15, P::ow) + 1;
-  static constexpr bool kRuns = (Phased || P::stride_w == 1) && kSpan <= 3;
+  static constexpr bool kRuns = (Padded || P::stride_w == 1) && kSpan <= 3;
   static constexpr long kRunCount = kRuns ? kSpan : 1;
-  /// A source row's length, and its columns per output column.
-  static constexpr long kCols = Phased ? F::width : P::w;
-  static constexpr long kStep = Phased ? 1 : P::stride_w;
-  static constexpr long kLeft = Phased ? 0 : P::pad_left;
 
-  v16i hs, ws;  ///< each lane's first input row and source column (tap 0, 0)
+  v16i hs, ws;  ///< each lane's first input row and column (tap 0, 0)
   mask16 valid; ///< lanes that are positions
   /// Runs of lanes on one output row: their lanes, first input row, and the
   /// source offset that lane 0 would read (so lane l reads base + l).
   mask16 run_lanes[kRunCount];
   long run_row[kRunCount], run_base[kRunCount];
-  /// The source's channel stride (per phase when Phased) and first channel.
+  /// A Block's phase plane (rows x width) and first channel.
   long plane, c0;
 
   /// Positions [first, first + count), count <= 16, read from src.
-  Positions(long first, long count, const Source<Phased> &src) {
+  Positions(long first, long count, const Source<Padded> &src) {
     const v16i pos = sgemm::kLanes + static_cast<int>(first);
     const v16i oh = pos / static_cast<int>(P::ow), ow = pos - oh * static_cast<int>(P::ow);
     hs = oh * static_cast<int>(P::stride_h) - static_cast<int>(P::pad_top);
-    ws = ow * static_cast<int>(kStep) - static_cast<int>(kLeft);
+    ws = ow * static_cast<int>(P::stride_w) - static_cast<int>(P::pad_left);
     valid = sgemm::first_lanes(count);
-    plane = Phased ? src.rows * kCols : P::h * P::w;
+    plane = src.rows * K::width;
     c0 = src.c0;
     long lane = 0;
 #pragma clang loop unroll(full)
@@ -236,7 +250,8 @@ template <class P, bool Phased = false> struct Positions {
       run_lanes[q] =
           static_cast<mask16>(sgemm::first_lanes(lane + len) & ~sgemm::first_lanes(lane));
       run_row[q] = row * P::stride_h - P::pad_top;
-      run_base[q] = (run_row[q] - src.row0) * kCols + col * kStep - kLeft - lane;
+      run_base[q] = Padded ? (run_row[q] - src.row0) * K::width + col - K::lo - lane
+                           : run_row[q] * P::w + col - P::pad_left - lane;
       lane += len;
     }
   }
@@ -244,26 +259,29 @@ template <class P, bool Phased = false> struct Positions {
   /// im2col row (c, r, s) at these positions; base is the source's.
   v16 row(const float *base, long c, long r, long s) const {
     const long dh = r * P::dilation_h;
-    long dw, off;
-    if constexpr (Phased) {
-      dw = F::shift(s);
-      off = ((c - c0) * F::sw + F::phase(s)) * plane + dh * kCols + dw;
-    } else {
-      dw = s * P::dilation_w;
-      off = c * plane + dh * kCols + dw;
-    }
-    const mask16 across = valid & sgemm::lanes_below(ws + static_cast<int>(dw), kCols);
-    if constexpr (kRuns) {
+    if constexpr (Padded) {
+      const long off = ((c - c0) * K::sw + K::phase(s)) * plane + dh * K::width + K::shift(s);
       v16 x = v16(0.f);
 #pragma clang loop unroll(full)
       for (long q = 0; q < kRunCount; ++q)
-        if (run_lanes[q] &&
-            static_cast<unsigned long>(run_row[q] + dh) < static_cast<unsigned long>(P::h))
-          x = sgemm::load_into(x, base + (run_base[q] + off), run_lanes[q] & across);
+        x = sgemm::load_into(x, base + (run_base[q] + off), run_lanes[q]);
       return x;
     } else {
-      const mask16 m = across & sgemm::lanes_below(hs + static_cast<int>(dh), P::h);
-      return sgemm::gather(base, hs * static_cast<int>(P::w) + ws + static_cast<int>(off), m);
+      const long dw = s * P::dilation_w;
+      const long off = c * P::h * P::w + dh * P::w + dw;
+      const mask16 across = valid & sgemm::lanes_below(ws + static_cast<int>(dw), P::w);
+      if constexpr (kRuns) {
+        v16 x = v16(0.f);
+#pragma clang loop unroll(full)
+        for (long q = 0; q < kRunCount; ++q)
+          if (run_lanes[q] &&
+              static_cast<unsigned long>(run_row[q] + dh) < static_cast<unsigned long>(P::h))
+            x = sgemm::load_into(x, base + (run_base[q] + off), run_lanes[q] & across);
+        return x;
+      } else {
+        const mask16 m = across & sgemm::lanes_below(hs + static_cast<int>(dh), P::h);
+        return sgemm::gather(base, hs * static_cast<int>(P::w) + ws + static_cast<int>(off), m);
+      }
     }
   }
 };
@@ -271,11 +289,11 @@ template <class P, bool Phased = false> struct Positions {
 /// Packs im2col(X)'s rows [k0, k0+kc) (taps) x columns [j0, j0+cols)
 /// (output positions) as [kc][NR] panels: Conv's B. A 1x1 window at stride
 /// 1 without padding reads X's planes as they are.
-template <class P, bool Phased>
-inline void pack_im2col(float *dst, const Source<Phased> &src, long k0, long kc, long j0,
+template <class P, bool Padded>
+inline void pack_im2col(float *dst, const Source<Padded> &src, long k0, long kc, long j0,
                         long cols) {
   using D = ConvDims<P>;
-  using L = Positions<P, Phased>;
+  using L = Positions<P, Padded>;
   const float *xg = src.base;
   if constexpr (D::pointwise) {
     sgemm::pack_panels<NR>(dst, xg + k0 * D::plane + j0, D::plane, 1, cols, kc);
@@ -304,8 +322,8 @@ inline void pack_im2col(float *dst, const Source<Phased> &src, long k0, long kc,
 /// Packs im2col(X)^T's rows [k0, k0+kc) (output positions) x columns
 /// [j0, j0+cols) (taps) as [kc][NR] panels: ConvGradWeight's B. Blocks of
 /// 16 taps x 16 positions are read as im2col rows and transposed.
-template <class P, bool Phased>
-inline void pack_im2col_t(float *dst, const Source<Phased> &src, long k0, long kc, long j0,
+template <class P, bool Padded>
+inline void pack_im2col_t(float *dst, const Source<Padded> &src, long k0, long kc, long j0,
                           long cols) {
   using D = ConvDims<P>;
   const float *xg = src.base;
@@ -322,7 +340,7 @@ inline void pack_im2col_t(float *dst, const Source<Phased> &src, long k0, long k
       float *panel = dst + p * kc * NR + 16 * v;
       for (long k = 0; k < kc; k += 16) {
         const long steps = min_of(16L, kc - k);
-        const Positions<P, Phased> lanes(k0 + k, steps, src);
+        const Positions<P, Padded> lanes(k0 + k, steps, src);
         v16 block[16];
 #pragma clang loop unroll(full)
         for (long l = 0; l < 16; ++l)
@@ -420,13 +438,12 @@ template <class P> struct ConvForward {
   /// node's state; otherwise each worker packs its block into its scratch.
   static constexpr long blocks = P::group * m_blocks;
   static constexpr long state = P::constant_weights ? kHeader + blocks * cache : 0;
-  /// A strided convolution reads a task's input rows split into phases
-  /// (Phases), when they fit the scratch a cache of weights would.
-  static constexpr long split_block =
-      D::cg * P::stride_w * Phases<P>::max_rows(nc) * Phases<P>::width;
-  static constexpr bool phased = Phases<P>::fit && split_block <= kWeightCache;
+  /// A task reads its input rows as a Block, when one fits the scratch a
+  /// cache of weights would.
+  static constexpr long block = Block<P>::floats(D::cg, nc);
+  static constexpr bool padded = Block<P>::fit && block <= kWeightCache;
   static constexpr long scratch =
-      (P::constant_weights ? 0 : kHeader + cache) + kc * nc + (phased ? split_block : 0);
+      (P::constant_weights ? 0 : kHeader + cache) + kc * nc + (padded ? block : 0);
 };
 
 /// The state header: the weights' address and the runtime's generation
@@ -515,7 +532,7 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
     parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
       float *scratch = rt->scratch[worker];
       float *b_panels = P::constant_weights ? scratch : scratch + kHeader + F::cache;
-      float *split_rows = b_panels + F::kc * F::nc;
+      float *block = b_panels + F::kc * F::nc;
       for (long t = begin; t < end; ++t) {
         const long nb = t % n_blocks, img = t / n_blocks % P::n, gm = t / n_blocks / P::n;
         const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
@@ -526,11 +543,11 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
         if (!P::constant_weights && !cache_holds(scratch, gm))
           pack_weight_rows<P>(scratch + kHeader, w, g, m0, rows);
         const float *xg = x + (img * P::c + g * D::cg) * D::plane;
-        Source<F::phased> src{xg};
-        if constexpr (F::phased) {
-          const auto r = Phases<P>::rows_of(j0, cols);
-          Phases<P>::split(split_rows, xg, 0, D::cg, r);
-          src = {split_rows, 0, r.row0, r.rows};
+        Source<F::padded> src{xg};
+        if constexpr (F::padded) {
+          const auto r = Block<P>::rows_of(j0, cols);
+          Block<P>::fill(block, xg, 0, D::cg, r);
+          src = {block, 0, r.row0, r.rows};
         }
         const float *bias_b = bias + g * D::mg + m0;
         sgemm::multiply_block(
@@ -645,12 +662,11 @@ template <class P> struct ConvGradWeightBlocks {
   static constexpr long mc = min_of(round_up(D::mg, MR), kGradWeightMC);
   static constexpr long m_blocks = ceil_div(D::mg, mc);
   static constexpr long nc = min_of(round_up(D::depth, NR), sgemm::NC);
-  /// A strided convolution reads each image's input split into phases
-  /// (Phases), all rows of the channels a task's columns (taps) cover, when
-  /// they fit the scratch a cache of weights would.
-  static constexpr long split_block = D::cg * P::stride_w * P::h * Phases<P>::width;
-  static constexpr bool phased = Phases<P>::fit && split_block <= kWeightCache;
-  static constexpr long scratch = kc * nc + round_up(mc, MR) * kc + (phased ? split_block : 0);
+  /// A task reads each image as a Block of the channels its columns (taps)
+  /// cover, every row, when one fits the scratch a cache of weights would.
+  static constexpr long block = Block<P>::floats(D::cg, D::positions);
+  static constexpr bool padded = Block<P>::fit && block <= kWeightCache;
+  static constexpr long scratch = kc * nc + round_up(mc, MR) * kc + (padded ? block : 0);
 };
 
 /// ConvGradWeight: X[N,C,H,W], dY[N,M,OH,OW] -> dW[M,C/group,KH,KW].
@@ -672,7 +688,7 @@ void conv_grad_weight_run(const float *const *in, float *const *out, const anet_
     const long nc = round_up(ceil_div(D::depth, n_blocks), NR);
     parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
       float *b_panels = rt->scratch[worker], *a_panels = b_panels + B::kc * B::nc;
-      float *split_rows = a_panels + round_up(B::mc, MR) * B::kc;
+      float *block = a_panels + round_up(B::mc, MR) * B::kc;
       for (long t = begin; t < end; ++t) {
         const long nb = t % n_blocks, gm = t / n_blocks;
         const long g = gm / B::m_blocks, m0 = gm % B::m_blocks * B::mc;
@@ -681,11 +697,12 @@ void conv_grad_weight_run(const float *const *in, float *const *out, const anet_
         float *c = dw + (g * D::mg + m0) * D::depth + j0;
         for (long img = 0; img < P::n; ++img) {
           const float *xg = x + (img * P::c + g * D::cg) * D::plane;
-          Source<B::phased> src{xg};
-          if constexpr (B::phased) {
+          Source<B::padded> src{xg};
+          if constexpr (B::padded) {
             const long c0 = j0 / D::taps, channels = (j0 + cols - 1) / D::taps + 1 - c0;
-            Phases<P>::split(split_rows, xg, c0, channels, {0, P::h});
-            src = {split_rows, c0, 0, P::h};
+            const auto r = Block<P>::rows_of(0, D::positions);
+            Block<P>::fill(block, xg, c0, channels, r);
+            src = {block, c0, r.row0, r.rows};
           }
           const float *dyg = dy + (img * P::m + g * D::mg + m0) * D::positions;
           sgemm::multiply_block(
