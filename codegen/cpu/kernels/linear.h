@@ -256,16 +256,24 @@ template <class P, bool Padded = false> struct Positions {
     }
   }
 
+  /// A Block's offset of im2col row (c, r, s) (see at).
+  long offset(long c, long r, long s) const {
+    return ((c - c0) * K::sw + K::phase(s)) * plane + r * P::dilation_h * K::width + K::shift(s);
+  }
+  /// From a Block: the im2col row at `off` (offset) at these positions.
+  v16 at(const float *base, long off) const {
+    v16 x = v16(0.f);
+#pragma clang loop unroll(full)
+    for (long q = 0; q < kRunCount; ++q)
+      x = sgemm::load_into(x, base + (run_base[q] + off), run_lanes[q]);
+    return x;
+  }
+
   /// im2col row (c, r, s) at these positions; base is the source's.
   v16 row(const float *base, long c, long r, long s) const {
     const long dh = r * P::dilation_h;
     if constexpr (Padded) {
-      const long off = ((c - c0) * K::sw + K::phase(s)) * plane + dh * K::width + K::shift(s);
-      v16 x = v16(0.f);
-#pragma clang loop unroll(full)
-      for (long q = 0; q < kRunCount; ++q)
-        x = sgemm::load_into(x, base + (run_base[q] + off), run_lanes[q]);
-      return x;
+      return at(base, offset(c, r, s));
     } else {
       const long dw = s * P::dilation_w;
       const long off = c * P::h * P::w + dh * P::w + dw;
@@ -303,10 +311,22 @@ inline void pack_im2col(float *dst, const Source<Padded> &src, long k0, long kc,
                            L(j0 + p * NR + 16, min_of(16L, cols - p * NR - 16), src)};
       long c = k0 / D::taps, r = k0 % D::taps / P::kw, s = k0 % P::kw;
       float *panel = dst + p * kc * NR;
+      // From a Block, row (c, r, s) is at offset(c, r, 0) + the column
+      // part of tap s.
+      long column[P::kw];
+      for (long t = 0; t < P::kw; ++t)
+        column[t] = Padded ? lanes[0].offset(src.c0, 0, t) : 0;
       for (long k = 0; k < kc; ++k) {
+        if constexpr (Padded) {
+          const long off = lanes[0].offset(c, r, 0) - column[0] + column[s];
 #pragma clang loop unroll(full)
-        for (long v = 0; v < NV; ++v)
-          sgemm::store_aligned(panel + k * NR + 16 * v, lanes[v].row(xg, c, r, s));
+          for (long v = 0; v < NV; ++v)
+            sgemm::store_aligned(panel + k * NR + 16 * v, lanes[v].at(xg, off));
+        } else {
+#pragma clang loop unroll(full)
+          for (long v = 0; v < NV; ++v)
+            sgemm::store_aligned(panel + k * NR + 16 * v, lanes[v].row(xg, c, r, s));
+        }
         if (++s == P::kw) {
           s = 0;
           if (++r == P::kh) {
@@ -338,13 +358,23 @@ inline void pack_im2col_t(float *dst, const Source<Padded> &src, long k0, long k
         ts[l] = tap % P::kw;
       }
       float *panel = dst + p * kc * NR + 16 * v;
+      long off[16] = {};
+      if constexpr (Padded) {
+        const Positions<P, Padded> any(0, 0, src);
+        for (long l = 0; l < 16; ++l)
+          off[l] = any.offset(tc[l], tr[l], ts[l]);
+      }
       for (long k = 0; k < kc; k += 16) {
         const long steps = min_of(16L, kc - k);
         const Positions<P, Padded> lanes(k0 + k, steps, src);
         v16 block[16];
 #pragma clang loop unroll(full)
-        for (long l = 0; l < 16; ++l)
-          block[l] = l < taps ? lanes.row(xg, tc[l], tr[l], ts[l]) : v16(0.f);
+        for (long l = 0; l < 16; ++l) {
+          if constexpr (Padded)
+            block[l] = l < taps ? lanes.at(xg, off[l]) : v16(0.f);
+          else
+            block[l] = l < taps ? lanes.row(xg, tc[l], tr[l], ts[l]) : v16(0.f);
+        }
         sgemm::transpose16(block);
         if (steps == 16) {
 #pragma clang loop unroll(full)
