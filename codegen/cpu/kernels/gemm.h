@@ -237,14 +237,14 @@ inline const float *sliced_panel(const float *base, long n, long k0, long kc, lo
 /// An MR x 16V block of C in registers.
 template <long V> struct Tile { v16 c[MR][V]; };
 
-/// Rows [0, R) of t = A panel ([kc][MR]) times the first 16V columns of B
-/// panel ([kc][NR], 64-byte aligned); rows past R are left as they are.
-template <long V, long R = MR>
+/// t = A panel ([kc][MR]) times the first 16V columns of B panel ([kc][NR],
+/// 64-byte aligned).
+template <long V>
 __attribute__((always_inline)) inline void
 multiply_panels(const float *__restrict a, const float *__restrict b, long kc, Tile<V> &t) {
-  v16 c[R][V];
+  v16 c[MR][V];
 #pragma clang loop unroll(full)
-  for (long i = 0; i < R; ++i)
+  for (long i = 0; i < MR; ++i)
 #pragma clang loop unroll(full)
     for (long v = 0; v < V; ++v)
       c[i][v] = v16(0.f);
@@ -257,7 +257,7 @@ multiply_panels(const float *__restrict a, const float *__restrict b, long kc, T
     for (long v = 0; v < V; ++v)
       bv[v] = load_aligned(b + k * NR + 16 * v);
 #pragma clang loop unroll(full)
-    for (long i = 0; i < R; ++i) {
+    for (long i = 0; i < MR; ++i) {
       v16 ai = v16(a[k * MR + i]);
 #pragma clang loop unroll(full)
       for (long v = 0; v < V; ++v)
@@ -265,7 +265,7 @@ multiply_panels(const float *__restrict a, const float *__restrict b, long kc, T
     }
   }
 #pragma clang loop unroll(full)
-  for (long i = 0; i < R; ++i)
+  for (long i = 0; i < MR; ++i)
 #pragma clang loop unroll(full)
     for (long v = 0; v < V; ++v)
       t.c[i][v] = c[i][v];
@@ -309,31 +309,18 @@ __attribute__((always_inline)) inline void store_tile(const Tile<V> &t, float *c
 
 /// One micro-tile of C (rows x cols, at most MR x NR) = post(A panel x B
 /// panel (+ C)); a tile of at most 16 columns runs the one-vector kernel.
-/// Without an epilogue (the shared instance, which every slice but a
-/// product's last runs), a tile of at most 4 or 8 rows (the edge of 128
-/// maps, say) multiplies only those; each kernel's own epilogue instances
-/// keep to one row count, which keeps their compile time down.
 template <class Post>
 void update_tile(const float *a, const float *b, long kc, float *c, long ldc, long rows, long cols,
                  bool accumulate, const Post &post) {
-  auto run = [&]<long V>() {
-    Tile<V> t;
-    if constexpr (__is_same(Post, NoEpilogue)) {
-      if (rows <= 4)
-        multiply_panels<V, 4>(a, b, kc, t);
-      else if (rows <= 8)
-        multiply_panels<V, 8>(a, b, kc, t);
-      else
-        multiply_panels<V, MR>(a, b, kc, t);
-    } else {
-      multiply_panels<V, MR>(a, b, kc, t);
-    }
+  if (cols <= 16) {
+    Tile<1> t;
+    multiply_panels(a, b, kc, t);
     store_tile(t, c, ldc, rows, cols, accumulate, post);
-  };
-  if (cols <= 16)
-    run.template operator()<1>();
-  else
-    run.template operator()<NV>();
+    return;
+  }
+  Tile<NV> t;
+  multiply_panels(a, b, kc, t);
+  store_tile(t, c, ldc, rows, cols, accumulate, post);
 }
 
 /// The instances of pack_panels and update_tile every product uses:
