@@ -207,6 +207,48 @@ TEST(CpuLinear, AlexNetConvs) {
   }
 }
 
+// The cpu device at 1, 2, 3 and 5 threads gives the same bits: an
+// inference program's Conv (packed weights) at batch 1 shares a block's rows
+// out among idle workers (6 panels in 5 parts leaves two parts empty), and
+// every output is summed in an order fixed by the shapes alone.
+TEST(CpuLinear, ConvBitsDoNotDependOnTheThreadCount) {
+  if (test_device_config().name != "cpu")
+    GTEST_SKIP() << "the cpu device's thread pool";
+  uint32_t seed = 700;
+  for (const ConvCase &c : {ConvCase{{1, 16, 13, 13}, 72, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
+                            ConvCase{{1, 6, 40, 40}, 26, 5, 5, {2, 2}, {2, 2, 2, 2}, {1, 1}, 2}}) {
+    SCOPED_TRACE(c.label());
+    Node node = conv_node(OpKind::Conv, c);
+    node.attrs.set("activation", std::string("Relu"));
+    const std::vector<Tensor> inputs = {random_tensor(c.x, seed),
+                                        random_tensor(c.weight(), seed + 1),
+                                        random_tensor({c.m}, seed + 2)};
+    seed += 3;
+    const Graph program = one_node_program(node, inputs, {1, 2});
+    const WeightStore weights = {{"x1", inputs[1].data}, {"x2", inputs[2].data}};
+    std::vector<Tensor> first;
+    for (int threads : {1, 2, 3, 5}) {
+      DeviceOptions options;
+      options.threads = threads;
+      auto device = make_device("cpu", options);
+      ASSERT_TRUE(device.ok()) << device.error().message;
+      auto ex = Executor::create(program, weights, **device);
+      ASSERT_TRUE(ex.ok()) << ex.error().message;
+      auto out = ex->run({inputs[0]});
+      ASSERT_TRUE(out.ok()) << out.error().message;
+      if (threads == 1) {
+        first = *out;
+        std::unique_ptr<Device> ref = make_reference_device();
+        expect_close(node, first, run_on(*ref, node, inputs), sum_tolerance(c.depth()));
+        continue;
+      }
+      EXPECT_EQ(0, std::memcmp(first[0].data.data(), (*out)[0].data.data(),
+                               first[0].data.size() * sizeof(float)))
+          << threads << " threads against 1";
+    }
+  }
+}
+
 TEST(CpuLinear, AlexNetConvGradients) {
   uint32_t seed = 500;
   for (const ConvCase &c : kAlexNetConvs) {

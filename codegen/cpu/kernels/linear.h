@@ -546,28 +546,44 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
     float *y = out[0];
     const float *bias = P::has_bias ? in[2] : nullptr;
     const long outer = P::n * P::group * F::m_blocks;
-    // Packed once, the weights are the operand every task streams whole from
-    // the shared cache: with them, as few column blocks as keep each worker
-    // busy, so fewer tasks read them again.
-    const long nc =
-        P::constant_weights
-            ? min_of(F::nc,
-                     round_up(ceil_div(D::positions, ceil_div(long{rt->workers}, outer)), NR))
-            : split(D::positions, F::nc, NR, outer, rt->workers).size;
+    // Packed once, the weights are the operand every task streams from the
+    // shared cache (at batch 1, from memory: the fully connected layers'
+    // weights have pushed them out of cache). With them, columns are cut
+    // only as the scratch needs, and when that leaves workers idle a block's
+    // rows are shared out instead: each worker then reads only its part of
+    // the weights, and the parts are even. Otherwise columns are cut to
+    // keep the workers busy.
+    long nc, parts = 1;
+    if constexpr (P::constant_weights) {
+      nc = round_up(ceil_div(D::positions, ceil_div(D::positions, F::nc)), NR);
+      const long tasks = outer * ceil_div(D::positions, nc);
+      parts = min_of(ceil_div(long{rt->workers}, tasks), ceil_div(min_of(F::mc, D::mg), MR));
+    } else {
+      nc = split(D::positions, F::nc, NR, outer, rt->workers).size;
+    }
     const long n_blocks = ceil_div(D::positions, nc);
+    // A worker takes every column block of a block of rows together, so it
+    // reads those weights once, unless that would leave a worker idle.
+    const long grain = outer * parts >= rt->workers ? n_blocks : 1;
     if constexpr (P::constant_weights)
       pack_conv_weights<P>(rt, w);
     else
       forget_caches(rt);
-    parallel_for(rt, outer * n_blocks, 1, [&](long begin, long end, int worker) {
+    parallel_for(rt, outer * parts * n_blocks, grain, [&](long begin, long end, int worker) {
       float *scratch = rt->scratch[worker];
       float *b_panels = P::constant_weights ? scratch : scratch + kHeader + F::cache;
       float *block = b_panels + F::kc * F::nc;
       for (long t = begin; t < end; ++t) {
-        const long nb = t % n_blocks, img = t / n_blocks % P::n, gm = t / n_blocks / P::n;
+        const long nb = t % n_blocks, part = t / n_blocks % parts;
+        const long img = t / n_blocks / parts % P::n, gm = t / n_blocks / parts / P::n;
         const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
         const long rows = min_of(F::mc, D::mg - m0), j0 = nb * nc;
         const long cols = min_of(nc, D::positions - j0);
+        // The part's rows: whole panels of the block's.
+        const long panels = ceil_div(ceil_div(rows, MR), parts);
+        const long r0 = part * panels * MR, part_rows = min_of(rows - r0, panels * MR);
+        if (part_rows <= 0)
+          continue;
         const float *cache =
             P::constant_weights ? rt->state + kHeader + gm * F::cache : scratch + kHeader;
         if (!P::constant_weights && !cache_holds(scratch, gm))
@@ -579,12 +595,12 @@ template <class P> void conv_run(const float *const *in, float *const *out, cons
           Block<P>::fill(block, xg, 0, D::cg, r);
           src = {block, 0, r.row0, r.rows};
         }
-        const float *bias_b = bias + g * D::mg + m0;
+        const float *bias_b = bias + g * D::mg + m0 + r0;
         sgemm::multiply_block(
-            y + (img * P::m + g * D::mg + m0) * D::positions + j0, D::positions, rows, cols,
-            D::depth, F::kc, F::nc, false, b_panels, [](long, long) {},
+            y + (img * P::m + g * D::mg + m0 + r0) * D::positions + j0, D::positions, part_rows,
+            cols, D::depth, F::kc, F::nc, false, b_panels, [](long, long) {},
             [&](long i, long k0, long kc) {
-              return sgemm::sliced_panel<MR>(cache, rows, k0, kc, i);
+              return sgemm::sliced_panel<MR>(cache, rows, k0, kc, r0 + i);
             },
             [&](long k0, long kc, long jj, long n) {
               pack_im2col<P>(b_panels, src, k0, kc, j0 + jj, n);
