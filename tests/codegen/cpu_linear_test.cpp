@@ -213,7 +213,8 @@ TEST(CpuLinear, AlexNetConvs) {
 // every output is summed in an order fixed by the shapes alone.
 TEST(CpuLinear, ConvBitsDoNotDependOnTheThreadCount) {
   if (test_device_config().name != "cpu")
-    GTEST_SKIP() << "the cpu device's thread pool";
+    GTEST_SKIP() << "thread counts are the cpu device's option; this run tests the "
+                 << test_device_config().name << " device";
   uint32_t seed = 700;
   for (const ConvCase &c : {ConvCase{{1, 16, 13, 13}, 72, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
                             ConvCase{{1, 6, 40, 40}, 26, 5, 5, {2, 2}, {2, 2, 2, 2}, {1, 1}, 2}}) {

@@ -107,6 +107,13 @@ template <class P> struct ConvDims {
                                     P::oh == P::h && P::ow == P::w;
 };
 
+/// Where a convolution's im2col rows are read from: the image and group's
+/// channels as they are (Padded false), or a Block.
+template <bool Padded> struct Source {
+  const float *base;
+  long c0 = 0, row0 = 0, rows = 0;
+};
+
 /// A block of a convolution's input, zero padded and each row split into
 /// the width stride's phases: phase f of input row ih holds, at column q,
 /// X[c][ih][q*sw + f] (zero outside the image). On it, the lanes of an output
@@ -149,6 +156,14 @@ template <class P> struct Block {
   /// Floats of a block of `channels` channels over max_rows(count) rows.
   static constexpr long floats(long channels, long count) {
     return channels * sw * max_rows(count) * width;
+  }
+  /// The offset in block `src` of im2col row (c, r, s) at output (0, 0):
+  /// row_offset(c, r) + column(s).
+  static long row_offset(const Source<true> &src, long c, long r) {
+    return (c - src.c0) * sw * src.rows * width + r * P::dilation_h * width;
+  }
+  static long column(const Source<true> &src, long s) {
+    return phase(s) * src.rows * width + shift(s);
   }
 
   /// Lanes of t whose input l*sw + phase lies in vector K of a row's 16 sw
@@ -204,13 +219,6 @@ template <class P> struct Block {
   }
 };
 
-/// Where a convolution's im2col rows are read from: the image and group's
-/// channels as they are (Padded false), or a Block.
-template <bool Padded> struct Source {
-  const float *base;
-  long c0 = 0, row0 = 0, rows = 0;
-};
-
 /// Sixteen consecutive output positions of a convolution (one vector's
 /// lanes), prepared to read im2col rows: row (c, r, s) at these positions is
 /// X[c][oh*sh - pt + r*dh][ow*sw - pl + s*dw], zero in the padding. From a
@@ -218,7 +226,6 @@ template <bool Padded> struct Source {
 /// consecutive floats, so a row is one masked load per output row the lanes
 /// span (from X, masked to the image); otherwise the lanes gather.
 template <class P, bool Padded = false> struct Positions {
-  using K = Block<P>;
   /// Output rows 16 consecutive positions can span.
   static constexpr long kSpan = ceil_div(15, P::ow) + 1;
   static constexpr bool kRuns = (Padded || P::stride_w == 1) && kSpan <= 3;
@@ -230,8 +237,6 @@ template <class P, bool Padded = false> struct Positions {
   /// source offset that lane 0 would read (so lane l reads base + l).
   mask16 run_lanes[kRunCount];
   long run_row[kRunCount], run_base[kRunCount];
-  /// A Block's phase plane (rows x width) and first channel.
-  long plane, c0;
 
   /// Positions [first, first + count), count <= 16, read from src.
   Positions(long first, long count, const Source<Padded> &src) {
@@ -240,8 +245,6 @@ template <class P, bool Padded = false> struct Positions {
     hs = oh * static_cast<int>(P::stride_h) - static_cast<int>(P::pad_top);
     ws = ow * static_cast<int>(P::stride_w) - static_cast<int>(P::pad_left);
     valid = sgemm::first_lanes(count);
-    plane = src.rows * K::width;
-    c0 = src.c0;
     long lane = 0;
 #pragma clang loop unroll(full)
     for (long q = 0; q < kRunCount; ++q) {
@@ -250,17 +253,14 @@ template <class P, bool Padded = false> struct Positions {
       run_lanes[q] =
           static_cast<mask16>(sgemm::first_lanes(lane + len) & ~sgemm::first_lanes(lane));
       run_row[q] = row * P::stride_h - P::pad_top;
-      run_base[q] = Padded ? (run_row[q] - src.row0) * K::width + col - K::lo - lane
+      run_base[q] = Padded ? (run_row[q] - src.row0) * Block<P>::width + col - Block<P>::lo - lane
                            : run_row[q] * P::w + col - P::pad_left - lane;
       lane += len;
     }
   }
 
-  /// A Block's offset of im2col row (c, r, s) (see at).
-  long offset(long c, long r, long s) const {
-    return ((c - c0) * K::sw + K::phase(s)) * plane + r * P::dilation_h * K::width + K::shift(s);
-  }
-  /// From a Block: the im2col row at `off` (offset) at these positions.
+  /// From a Block: the im2col row at offset `off` (Block::row_offset +
+  /// Block::column) at these positions.
   v16 at(const float *base, long off) const {
     v16 x = v16(0.f);
 #pragma clang loop unroll(full)
@@ -269,27 +269,23 @@ template <class P, bool Padded = false> struct Positions {
     return x;
   }
 
-  /// im2col row (c, r, s) at these positions; base is the source's.
+  /// From X itself (not a Block): im2col row (c, r, s) at these positions;
+  /// base is the group's first channel of the image.
   v16 row(const float *base, long c, long r, long s) const {
-    const long dh = r * P::dilation_h;
-    if constexpr (Padded) {
-      return at(base, offset(c, r, s));
-    } else {
-      const long dw = s * P::dilation_w;
-      const long off = c * P::h * P::w + dh * P::w + dw;
-      const mask16 across = valid & sgemm::lanes_below(ws + static_cast<int>(dw), P::w);
-      if constexpr (kRuns) {
-        v16 x = v16(0.f);
+    const long dh = r * P::dilation_h, dw = s * P::dilation_w;
+    const long off = c * P::h * P::w + dh * P::w + dw;
+    const mask16 across = valid & sgemm::lanes_below(ws + static_cast<int>(dw), P::w);
+    if constexpr (kRuns) {
+      v16 x = v16(0.f);
 #pragma clang loop unroll(full)
-        for (long q = 0; q < kRunCount; ++q)
-          if (run_lanes[q] &&
-              static_cast<unsigned long>(run_row[q] + dh) < static_cast<unsigned long>(P::h))
-            x = sgemm::load_into(x, base + (run_base[q] + off), run_lanes[q] & across);
-        return x;
-      } else {
-        const mask16 m = across & sgemm::lanes_below(hs + static_cast<int>(dh), P::h);
-        return sgemm::gather(base, hs * static_cast<int>(P::w) + ws + static_cast<int>(off), m);
-      }
+      for (long q = 0; q < kRunCount; ++q)
+        if (run_lanes[q] &&
+            static_cast<unsigned long>(run_row[q] + dh) < static_cast<unsigned long>(P::h))
+          x = sgemm::load_into(x, base + (run_base[q] + off), run_lanes[q] & across);
+      return x;
+    } else {
+      const mask16 m = across & sgemm::lanes_below(hs + static_cast<int>(dh), P::h);
+      return sgemm::gather(base, hs * static_cast<int>(P::w) + ws + static_cast<int>(off), m);
     }
   }
 };
@@ -311,14 +307,14 @@ inline void pack_im2col(float *dst, const Source<Padded> &src, long k0, long kc,
                            L(j0 + p * NR + 16, min_of(16L, cols - p * NR - 16), src)};
       long c = k0 / D::taps, r = k0 % D::taps / P::kw, s = k0 % P::kw;
       float *panel = dst + p * kc * NR;
-      // From a Block, row (c, r, s) is at offset(c, r, 0) + the column
-      // part of tap s.
-      long column[P::kw];
-      for (long t = 0; t < P::kw; ++t)
-        column[t] = Padded ? lanes[0].offset(src.c0, 0, t) : 0;
+      // From a Block, the column part of each tap's offset, once.
+      long column[P::kw] = {};
+      if constexpr (Padded)
+        for (long t = 0; t < P::kw; ++t)
+          column[t] = Block<P>::column(src, t);
       for (long k = 0; k < kc; ++k) {
         if constexpr (Padded) {
-          const long off = lanes[0].offset(c, r, 0) - column[0] + column[s];
+          const long off = Block<P>::row_offset(src, c, r) + column[s];
 #pragma clang loop unroll(full)
           for (long v = 0; v < NV; ++v)
             sgemm::store_aligned(panel + k * NR + 16 * v, lanes[v].at(xg, off));
@@ -359,11 +355,9 @@ inline void pack_im2col_t(float *dst, const Source<Padded> &src, long k0, long k
       }
       float *panel = dst + p * kc * NR + 16 * v;
       long off[16] = {};
-      if constexpr (Padded) {
-        const Positions<P, Padded> any(0, 0, src);
+      if constexpr (Padded)
         for (long l = 0; l < 16; ++l)
-          off[l] = any.offset(tc[l], tr[l], ts[l]);
-      }
+          off[l] = Block<P>::row_offset(src, tc[l], tr[l]) + Block<P>::column(src, ts[l]);
       for (long k = 0; k < kc; k += 16) {
         const long steps = min_of(16L, kc - k);
         const Positions<P, Padded> lanes(k0 + k, steps, src);
@@ -629,9 +623,10 @@ template <class P> struct TransposedConv {
   static constexpr bool has_bias = false, constant_weights = false, flipped_weights = true;
   static constexpr long act = 0;
   static constexpr float act_min = 0.f, act_max = 0.f;
-  /// P's gradient fits: unit strides, pads within the window.
-  static constexpr bool fits = P::stride_h == 1 && P::stride_w == 1 && pad_top >= 0 &&
-                               pad_left >= 0 && P::n > 0 && P::m > 0 && P::c > 0;
+  /// P's gradient fits: unit strides, pads within the window, and maps and
+  /// channels to size Conv's blocks by (ConvForward divides by them).
+  static constexpr bool fits =
+      P::stride_h == 1 && P::stride_w == 1 && pad_top >= 0 && pad_left >= 0 && P::m > 0 && P::c > 0;
 };
 
 /// ConvGradInput's blocking.
