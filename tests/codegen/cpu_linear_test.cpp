@@ -166,6 +166,37 @@ TEST(CpuLinear, ConvGradients) {
   }
 }
 
+// Shapes the cpu device runs as direct convolutions (kernels/direct.h:
+// output channels per group a multiple of 16, output rows at least 6 wide):
+// one and two channel vectors per tile, rows cut into tiles with a narrower
+// last one, width strides (the Block's phases), dilation, uneven pads,
+// groups, Blocks of several row blocks, channel panels shared out at batch
+// 1, weight-gradient tiles of several kernel rows with a shorter last one,
+// tap parts that split a channel, and dX as a direct convolution of dY.
+// The other devices run them as any convolution.
+const std::vector<ConvCase> kDirectConvCases = {
+    {{2, 5, 14, 15}, 32, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
+    {{1, 6, 20, 30}, 32, 5, 5, {1, 1}, {2, 1, 2, 3}, {1, 1}, 2},
+    {{1, 3, 47, 51}, 16, 11, 11, {4, 4}, {2, 2, 2, 2}, {1, 1}, 1},
+    {{2, 8, 19, 33}, 64, 3, 3, {2, 2}, {1, 2, 0, 1}, {2, 2}, 2},
+    {{1, 200, 20, 18}, 16, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
+    {{1, 4, 9, 26}, 96, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
+    {{1, 3, 10, 12}, 16, 4, 3, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1},
+    {{1, 3, 12, 12}, 32, 5, 5, {1, 1}, {2, 2, 2, 2}, {1, 1}, 1},
+    {{1, 32, 11, 14}, 16, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
+    {{2, 48, 9, 10}, 48, 3, 3, {1, 1}, {1, 0, 1, 2}, {1, 2}, 3},
+};
+
+TEST(CpuLinear, DirectConvolutions) {
+  uint32_t seed = 800;
+  for (const ConvCase &c : kDirectConvCases) {
+    check_conv(c, true, "Relu", seed);
+    check_conv(c, false, std::nullopt, seed + 1);
+    check_conv_grads(c, seed + 2);
+    seed += 3;
+  }
+}
+
 // dW over a long depth (images x positions) and a small output: the CUDA
 // kernel splits the depth (split-K: 12 slices of one tile; 7 slices, the
 // last shorter, of 2 tiles in each of 2 groups) and adds the slices in order.

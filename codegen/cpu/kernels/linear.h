@@ -1,7 +1,9 @@
 #pragma once
 /// Kernels of the ops that multiply and accumulate: Conv, Gemm, MatMul and
-/// the convolution gradients ConvGradInput and ConvGradWeight, all on the
-/// packed GEMM of gemm.h.
+/// the convolution gradients ConvGradInput and ConvGradWeight. Convolutions
+/// with 16k output channels per group and rows at least 6 wide run direct
+/// (direct.h: no im2col panels); the others, and Gemm and MatMul, run on
+/// the packed GEMM of gemm.h, as follows.
 ///
 /// - Conv, per image and group: Y[Mg, OH*OW] = W[Mg, Cg*KH*KW] x
 ///   im2col(X)[Cg*KH*KW, OH*OW]. The im2col matrix never exists: its panels
@@ -31,6 +33,8 @@
 /// out tasks.
 
 #include "anet/activation.h"
+#include "anet/conv_input.h"
+#include "anet/direct.h"
 #include "anet/gemm.h"
 
 namespace ak {
@@ -42,19 +46,12 @@ using sgemm::NR;
 using sgemm::NV;
 using sgemm::v16i;
 
-/// Floats at the head of a worker's scratch: the key of what its packed
-/// weight cache holds (64 bytes, so the buffers after it stay aligned).
-constexpr long kHeader = 16;
-/// The largest packed weight cache of a worker, in floats (4 MiB).
-constexpr long kWeightCache = 1L << 20;
 /// Largest Conv column (output position) block of one task.
 constexpr long kConvNC = 384;
 /// Largest row block (output channels) of a ConvGradWeight task.
 constexpr long kGradWeightMC = 384;
 /// ConvGradInput's column buffer, in floats (512 KiB).
 constexpr long kColsBuffer = 1L << 17;
-/// Tasks per worker to aim for when splitting small problems.
-constexpr long kTasksPerWorker = 2;
 
 /// Marks every worker's weight cache empty (before a run's parallel loop).
 inline void forget_caches(const anet_cpu_rt *rt) {
@@ -90,134 +87,6 @@ inline Blocks split(long extent, long max_block, long unit, long outer, int work
                                    : max_of(unit, ceil_div(extent, want) / unit * unit);
   return Blocks{size, ceil_div(extent, size)};
 }
-
-/// The shapes of a convolution node P (Conv or one of its gradients).
-template <class P> struct ConvDims {
-  static constexpr long cg = P::c / P::group;      ///< input channels per group
-  static constexpr long mg = P::m / P::group;      ///< output channels per group
-  static constexpr long taps = P::kh * P::kw;      ///< taps per input channel
-  static constexpr long depth = cg * taps;         ///< rows of im2col
-  static constexpr long plane = P::h * P::w;       ///< one input channel
-  static constexpr long positions = P::oh * P::ow; ///< one output channel
-  /// No image, output channel or output position: no product to compute.
-  static constexpr bool empty = P::n == 0 || P::m == 0 || positions == 0;
-  /// A 1x1 window, stride 1, no padding: im2col is X itself.
-  static constexpr bool pointwise = P::kh == 1 && P::kw == 1 && P::stride_h == 1 &&
-                                    P::stride_w == 1 && P::pad_top == 0 && P::pad_left == 0 &&
-                                    P::oh == P::h && P::ow == P::w;
-};
-
-/// Where a convolution's im2col rows are read from: the image and group's
-/// channels as they are (Padded false), or a Block.
-template <bool Padded> struct Source {
-  const float *base;
-  long c0 = 0, row0 = 0, rows = 0;
-};
-
-/// A block of a convolution's input, zero padded and each row split into
-/// the width stride's phases: phase f of input row ih holds, at column q,
-/// X[c][ih][q*sw + f] (zero outside the image). On it, the lanes of an output
-/// row read consecutive floats (a tap's column q = ow + shift) with no
-/// bounds to check: a row of im2col is one masked load per output row the
-/// lanes span, for a stride-4 conv1 as for a 3x3 conv.
-///
-/// A block holds input rows [row0, row0 + rows) (unclipped) and columns
-/// [lo, lo + width) of channels [c0, c0 + channels) of one image and group:
-/// phase f of channel c, row ih, column q at
-///   (((c - c0)*sw + f)*rows + ih - row0)*width + q - lo.
-template <class P> struct Block {
-  static constexpr long sw = P::stride_w;
-  /// The input column of tap s at output column 0: s*dw - pl = shift*sw +
-  /// phase, 0 <= phase < sw.
-  static constexpr long phase(long s) {
-    const long t = s * P::dilation_w - P::pad_left;
-    return (t % sw + sw) % sw;
-  }
-  static constexpr long shift(long s) { return (s * P::dilation_w - P::pad_left - phase(s)) / sw; }
-  static constexpr long lo = shift(0);
-  static constexpr long width = P::ow + shift(P::kw - 1) - lo;
-  /// Worth it when 16 consecutive positions span at most 3 output rows (and
-  /// the window is not a plain 1x1 read of X's planes).
-  static constexpr bool fit = ceil_div(15, P::ow) + 1 <= 3 && !ConvDims<P>::pointwise;
-
-  struct Rows {
-    long row0, rows;
-  };
-  /// The input rows that output positions [first, first + count) read.
-  static Rows rows_of(long first, long count) {
-    const long oh0 = first / P::ow, oh1 = (first + count - 1) / P::ow;
-    return Rows{oh0 * P::stride_h - P::pad_top,
-                (oh1 - oh0) * P::stride_h + (P::kh - 1) * P::dilation_h + 1};
-  }
-  /// The most rows rows_of gives for `count` positions.
-  static constexpr long max_rows(long count) {
-    return ceil_div(count - 1, P::ow) * P::stride_h + (P::kh - 1) * P::dilation_h + 1;
-  }
-  /// Floats of a block of `channels` channels over max_rows(count) rows.
-  static constexpr long floats(long channels, long count) {
-    return channels * sw * max_rows(count) * width;
-  }
-  /// The offset in block `src` of im2col row (c, r, s) at output (0, 0):
-  /// row_offset(c, r) + column(s).
-  static long row_offset(const Source<true> &src, long c, long r) {
-    return (c - src.c0) * sw * src.rows * width + r * P::dilation_h * width;
-  }
-  static long column(const Source<true> &src, long s) {
-    return phase(s) * src.rows * width + shift(s);
-  }
-
-  /// Lanes of t whose input l*sw + phase lies in vector K of a row's 16 sw
-  /// inputs take it from vk (that vector); the others keep t's.
-  template <long K, long Phase, int... L>
-  static v16 merge(v16 t, v16 vk, sgemm::lane_seq<int, L...>) {
-    return __builtin_shufflevector(
-        t, vk, ((L * sw + Phase) / 16 == K ? int(16 + L * sw + Phase - 16 * K) : L)...);
-  }
-  /// Phase `Phase` of the 16 sw inputs in v: lane l = input l*sw + Phase.
-  template <long Phase, int... K> static v16 pick(const v16 *v, sgemm::lane_seq<int, K...>) {
-    v16 t = v16(0.f);
-    ((t = merge<K, Phase>(t, v[K], sgemm::lanes16{})), ...);
-    return t;
-  }
-  /// Stores each phase of the 16 sw inputs in v: phase f to d + f*stride.
-  template <int... Phase>
-  static void put_phases(float *d, long stride, const v16 *v, mask16 m,
-                         sgemm::lane_seq<int, Phase...>) {
-    (sgemm::store_masked(d + Phase * stride,
-                         pick<Phase>(v, __make_integer_seq<sgemm::lane_seq, int, sw>{}), m),
-     ...);
-  }
-
-  /// Writes the block of channels [c0, c0 + channels) and rows `r` of the
-  /// image and group at xg into dst: per 16 columns of the phases, sw
-  /// vectors of the row in (zero outside it), one vector of each phase out.
-  static void fill(float *dst, const float *xg, long c0, long channels, Rows r) {
-    const long stride = r.rows * width;
-    for (long c = 0; c < channels; ++c)
-      for (long i = 0; i < r.rows; ++i) {
-        const long ih = r.row0 + i;
-        float *d = dst + c * sw * stride + i * width;
-        if (static_cast<unsigned long>(ih) >= static_cast<unsigned long>(P::h)) {
-          for (long f = 0; f < sw; ++f)
-            for (long q = 0; q < width; q += 16)
-              sgemm::store_masked(d + f * stride + q, v16(0.f), sgemm::first_lanes(width - q));
-          continue;
-        }
-        const float *src = xg + ((c0 + c) * P::h + ih) * P::w;
-        for (long q = 0; q < width; q += 16) {
-          const long at = (lo + q) * sw;
-          v16 v[sw];
-#pragma clang loop unroll(full)
-          for (long k = 0; k < sw; ++k) {
-            const v16i iw = sgemm::kLanes + static_cast<int>(at + 16 * k);
-            v[k] = sgemm::load_masked(src + (at + 16 * k), sgemm::lanes_below(iw, P::w));
-          }
-          put_phases(d + q, stride, v, sgemm::first_lanes(width - q),
-                     __make_integer_seq<sgemm::lane_seq, int, sw>{});
-        }
-      }
-  }
-};
 
 /// Sixteen consecutive output positions of a convolution (one vector's
 /// lanes), prepared to read im2col rows: row (c, r, s) at these positions is
@@ -470,21 +339,6 @@ template <class P> struct ConvForward {
       (P::constant_weights ? 0 : kHeader + cache) + kc * nc + (padded ? block : 0);
 };
 
-/// The state header: the weights' address and the runtime's generation
-/// they were packed at.
-struct PackedTag {
-  const float *weights;
-  long generation;
-};
-
-/// A convolution over dY whose weights are a forward convolution's,
-/// transposed and flipped (TransposedConv): its row c, depth (m, r, s) is
-/// the forward W[m][c][kh-1-r][kw-1-s].
-template <class P>
-concept FlippedWeights = requires {
-  P::flipped_weights;
-};
-
 /// Packs rows [m0, m0 + rows) of group g's weights as Conv's A: pack_slices
 /// of [rows][depth], transposing and flipping them for a TransposedConv.
 template <class P> void pack_weight_rows(float *dst, const float *w, long g, long m0, long rows) {
@@ -516,10 +370,7 @@ template <class P> void pack_weight_rows(float *dst, const float *w, long g, lon
 template <class P> void pack_conv_weights(const anet_cpu_rt *rt, const float *w) {
   using D = ConvDims<P>;
   using F = ConvForward<P>;
-  const PackedTag want{w, rt->generation};
-  PackedTag held;
-  __builtin_memcpy(&held, rt->state, sizeof held);
-  if (held.weights == want.weights && held.generation == want.generation)
+  if (packed_current(rt, w))
     return;
   float *packed = rt->state + kHeader;
   parallel_for(rt, F::blocks, 1, [&](long begin, long end, int) {
@@ -528,14 +379,15 @@ template <class P> void pack_conv_weights(const anet_cpu_rt *rt, const float *w)
       pack_weight_rows<P>(packed + gm * F::cache, w, g, m0, min_of(F::mc, D::mg - m0));
     }
   });
-  __builtin_memcpy(rt->state, &want, sizeof want);
 }
 
 /// Conv: X[N,C,H,W], W[M,C/group,KH,KW], optional B[M] -> Y[N,M,OH,OW].
 template <class P> void conv_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
   using D = ConvDims<P>;
   using F = ConvForward<P>;
-  if constexpr (!D::empty) {
+  if constexpr (Direct<P>::fits) {
+    direct_run<P>(in, out, rt);
+  } else if constexpr (!D::empty) {
     const float *x = in[0], *w = in[1];
     float *y = out[0];
     const float *bias = P::has_bias ? in[2] : nullptr;
@@ -719,6 +571,8 @@ void conv_grad_weight_run(const float *const *in, float *const *out, const anet_
   if constexpr (P::n == 0 || D::positions == 0) {
     for (long i = 0; i < P::m * D::depth; ++i)
       dw[i] = 0.f;
+  } else if constexpr (DirectGrad<P>::fits) {
+    direct_grad_run<P>(in, out, rt);
   } else if constexpr (P::m > 0 && D::depth > 0) {
     const float *x = in[0], *dy = in[1];
     const long outer = P::group * B::m_blocks;
@@ -892,19 +746,32 @@ template <class P> struct MatMulShape {
 
 } // namespace linear
 
+namespace linear {
+/// The scratch and state of Conv P's kernel, direct or on the GEMM.
+template <class P> constexpr anet_kernel_info conv_info(anet_kernel_fn run) {
+  if constexpr (Direct<P>::fits)
+    return anet_kernel_info{run, Direct<P>::scratch, Direct<P>::state};
+  else
+    return anet_kernel_info{run, ConvForward<P>::scratch, ConvForward<P>::state};
+}
+} // namespace linear
+
 template <class P> constexpr anet_kernel_info conv() {
-  return kernel_info<&linear::conv_run<P>>(linear::ConvForward<P>::scratch,
-                                           linear::ConvForward<P>::state);
+  return linear::conv_info<P>(&linear::conv_run<P>);
 }
 
 template <class P> constexpr anet_kernel_info conv_grad_input() {
   using T = linear::TransposedConv<P>;
-  return kernel_info<&linear::conv_grad_input_run<P>>(
-      T::fits ? linear::ConvForward<T>::scratch : linear::ConvGradInputBlocks<P>::scratch);
+  if constexpr (T::fits)
+    return linear::conv_info<T>(&linear::conv_grad_input_run<P>);
+  else
+    return kernel_info<&linear::conv_grad_input_run<P>>(linear::ConvGradInputBlocks<P>::scratch);
 }
 
 template <class P> constexpr anet_kernel_info conv_grad_weight() {
-  return kernel_info<&linear::conv_grad_weight_run<P>>(linear::ConvGradWeightBlocks<P>::scratch);
+  return kernel_info<&linear::conv_grad_weight_run<P>>(
+      linear::DirectGrad<P>::fits ? linear::DirectGrad<P>::scratch
+                                  : linear::ConvGradWeightBlocks<P>::scratch);
 }
 
 /// Gemm: A, B, optional C -> Y = act(alpha op(A) op(B) + beta C), C read
