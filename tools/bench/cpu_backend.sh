@@ -4,7 +4,9 @@
 #   1. AlexNet inference at each batch: median latency, images/s, ratio;
 #   2. a training step of AlexNet (batch 32) and of alexnet-mini (batch 128);
 #   3. every convolution (forward and gradients) of the AlexNet training step:
-#      its share of the CPU's fp32 peak (AVX-512: 64 flop/cycle/core);
+#      its share of the CPU's fp32 peak (measured clock x the flop per cycle
+#      its FMA units issue: tools/bench/cpu_peak.c), and of the FMA rate the
+#      cores give at the time;
 #   4. starting the AlexNet training plan: compiling every kernel with an
 #      empty cache, then with a warm one.
 #   tools/bench/cpu_backend.sh [--threads N] [--batches "1 64"] [--iterations N]
@@ -28,10 +30,19 @@ trap 'rm -rf "$work"' EXIT
 export ANET_CACHE_DIR=$work/cache
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-ghz=$(echo "$cpu" | sed -n 's/.*@ *\([0-9.]*\)GHz.*/\1/p')
-peak=$(awk -v g="${ghz:-0}" -v t="$threads" 'BEGIN { print g * 64 * t }')
-echo "machine: $cpu, $(nproc) cores; threads: $threads; fp32 peak at $threads threads:" \
-  "$peak GFLOP/s (${ghz:-?} GHz x 64 flop/cycle x $threads)"
+# The fp32 peak from the probe (tools/bench/cpu_peak.c): the measured clock x
+# the flop per cycle a core issues (the probe's ratio, to the nearest power
+# of two: 64 for two 512-bit FMA units, 32 for AMD Zen 4's 256-bit ones).
+cc -O2 -mavx512f -pthread "$top/tools/bench/cpu_peak.c" -o "$work/cpu_peak"
+read -r ghz probe flop_per_cycle < <("$work/cpu_peak" "$threads")
+width=$(awk -v f="$flop_per_cycle" 'BEGIN { w = 8; while (w * 1.4142 < f) w *= 2; print w }')
+peak=$(awk -v g="$ghz" -v w="$width" -v t="$threads" 'BEGIN { print g * w * t }')
+echo "machine: $cpu, $(nproc) cores; threads: $threads"
+echo "fp32 peak at $threads threads: $peak GFLOP/s ($ghz GHz measured x $width flop/cycle" \
+  "x $threads; the probe's FMAs ran $probe GFLOP/s, $flop_per_cycle flop/cycle/core)"
+[ "$width" = 64 ] || echo "(at 64 flop/cycle/core, two 512-bit FMA units, it would be" \
+  "$(awk -v g="$ghz" -v t="$threads" 'BEGIN { print g * 64 * t }') GFLOP/s: these cores do" \
+  "not issue that)"
 "$bin/anetc" model alexnet -o "$work/alexnet.onnx" --seed 1 >/dev/null
 "$bin/anetc" model alexnet-mini -o "$work/mini.onnx" --seed 1 >/dev/null
 
@@ -78,9 +89,18 @@ done
 
 echo
 echo "== 3. Convolutions of the AlexNet training step (batch 32): share of the fp32 peak"
-"$bin/anetrun" bench "$work/train-alexnet.bin" --program train_step --device cpu \
-  --threads "$threads" --warmup 1 --iterations 3 --profile --peak-gflops "$peak" |
-  awk '/GFLOP\/s/ || $2 ~ /^(Conv|ConvGradInput|ConvGradWeight|Gemm)$/'
+# The FMA rate the cores give right now (registers only, no memory), just
+# before and after: on a shared host it moves with the neighbours' load.
+# of_ceiling is against the lower of the two.
+before=$("$work/cpu_peak" "$threads" | awk '{ print $2 }')
+profile=$("$bin/anetrun" bench "$work/train-alexnet.bin" --program train_step --device cpu \
+  --threads "$threads" --warmup 1 --iterations 3 --profile --peak-gflops "$peak")
+after=$("$work/cpu_peak" "$threads" | awk '{ print $2 }')
+ceiling=$(awk -v a="$before" -v b="$after" 'BEGIN { print (a < b ? a : b) }')
+echo "FMA rate now: $before GFLOP/s before, $after after (peak $peak)"
+echo "$profile" | awk -v c="$ceiling" '
+  /GFLOP\/s/ { print $0 "  of_ceiling"; next }
+  $2 ~ /^(Conv|ConvGradInput|ConvGradWeight|Gemm)$/ { printf "%s  %9.1f%%\n", $0, 100 * $4 / c }'
 
 echo
 echo "== 4. Starting the AlexNet training plan (batch 32): compile every kernel"
