@@ -240,15 +240,18 @@ TEST(CpuLinear, AlexNetConvs) {
 
 // The cpu device at 1, 2, 3 and 5 threads gives the same bits: an
 // inference program's Conv (packed weights) at batch 1 shares a block's rows
-// out among idle workers (6 panels in 5 parts leaves two parts empty), and
-// every output is summed in an order fixed by the shapes alone.
+// out among idle workers (6 panels in 5 parts leaves two parts empty); the
+// direct convolution (96 maps: 3 panels) shares its panels out and splits
+// its rows into 2 (2 threads) or 5 (5 threads) parts; and every output is
+// summed in an order fixed by the shapes alone.
 TEST(CpuLinear, ConvBitsDoNotDependOnTheThreadCount) {
   if (test_device_config().name != "cpu")
     GTEST_SKIP() << "thread counts are the cpu device's option; this run tests the "
                  << test_device_config().name << " device";
   uint32_t seed = 700;
   for (const ConvCase &c : {ConvCase{{1, 16, 13, 13}, 72, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
-                            ConvCase{{1, 6, 40, 40}, 26, 5, 5, {2, 2}, {2, 2, 2, 2}, {1, 1}, 2}}) {
+                            ConvCase{{1, 6, 40, 40}, 26, 5, 5, {2, 2}, {2, 2, 2, 2}, {1, 1}, 2},
+                            ConvCase{{1, 8, 13, 13}, 96, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}}) {
     SCOPED_TRACE(c.label());
     Node node = conv_node(OpKind::Conv, c);
     node.attrs.set("activation", std::string("Relu"));

@@ -17,9 +17,9 @@
 ///   transposes them (16 x 16) so each channel's R positions are one masked
 ///   store.
 /// - Tasks are images x groups x blocks of output rows (a Block of at most
-///   kDirectBlock floats each) x parts of the channel panels, the parts only
-///   where images and rows leave workers idle (batch 1). Every output is a
-///   sum in depth order, whoever computes it.
+///   kDirectBlock floats each); where those leave workers idle (batch 1),
+///   also x parts of the channel panels and of a block's rows. Every output
+///   is a sum in depth order, whoever computes it.
 /// - Used where it fits: output channels per group a multiple of 16, output
 ///   rows at least kMinTile wide, a window other than a plain 1 x 1 read of
 ///   the planes. Conv's GEMM (linear.h) runs the others.
@@ -177,21 +177,35 @@ void direct_run(const float *const *in, float *const *out, const anet_cpu_rt *rt
       for (long gp = begin; gp < end; ++gp)
         pack_direct_panel<P>(packed + gp * D::depth * T::lanes, w, gp / T::panels, gp % T::panels);
     });
-  // Channel panels are shared out only where images and row blocks leave
-  // workers idle; a worker's consecutive tasks then share a Block.
+  // Where images and row blocks leave workers idle (batch 1), tasks also
+  // take parts of the channel panels (a divisor of them, so the parts are
+  // even), and where the tasks still do not divide among the workers,
+  // parts of a row block's rows. A worker's consecutive tasks share a Block.
   const long outer = P::n * P::group * T::row_blocks;
-  const long parts = min_of(T::panels, ceil_div(kTasksPerWorker * rt->workers, outer));
-  const long per_part = ceil_div(T::panels, parts);
-  parallel_for(rt, outer * parts, 1, [&](long begin, long end, int worker) {
+  const long want = kTasksPerWorker * rt->workers;
+  long parts = 1, splits = 1;
+  if (outer < want) {
+    parts = T::panels;
+    for (long d = 1; d < T::panels; ++d)
+      if (T::panels % d == 0 && outer * d >= want) {
+        parts = d;
+        break;
+      }
+    while (outer * parts * splits % rt->workers != 0 && splits < T::rows)
+      ++splits;
+  }
+  const long per_part = T::panels / parts, split_rows = ceil_div(T::rows, splits);
+  parallel_for(rt, outer * splits * parts, 1, [&](long begin, long end, int worker) {
     float *block = rt->scratch[worker];
     long filled = -1;
     for (long t = begin; t < end; ++t) {
-      const long task = t / parts, p0 = t % parts * per_part;
-      const long p1 = min_of(T::panels, p0 + per_part);
-      const long rb = task % T::row_blocks, g = task / T::row_blocks % P::group;
-      const long img = task / T::row_blocks / P::group;
-      const long oh0 = rb * T::rows, oh1 = min_of(P::oh, oh0 + T::rows);
-      if (p0 >= p1)
+      const long task = t / parts, p0 = t % parts * per_part, p1 = p0 + per_part;
+      const long split = task % splits, rb = task / splits % T::row_blocks;
+      const long g = task / splits / T::row_blocks % P::group;
+      const long img = task / splits / T::row_blocks / P::group;
+      const long oh0 = min_of(P::oh, rb * T::rows + split * split_rows);
+      const long oh1 = min_of(min_of(P::oh, (rb + 1) * T::rows), oh0 + split_rows);
+      if (oh0 >= oh1)
         continue;
       if (filled != task) {
         const float *xg = x + (img * P::c + g * D::cg) * D::plane;
