@@ -263,9 +263,12 @@ template <class P> struct DirectGrad {
   static constexpr long chunks = ceil_div(P::oh, most_chunk_rows);
   static constexpr long chunk_rows = ceil_div(P::oh, chunks);
   static constexpr long chunk = chunk_rows * P::ow;
+  /// The Block and the accumulator dW^T each within kWeightCache floats
+  /// per worker (larger layers sum on the GEMM, which blocks dW).
   static constexpr bool fits = !D::empty && !D::pointwise && D::mg % 16 == 0 &&
                                P::kw <= (V == 2 ? 13 : 14) && P::ow >= kMinTile &&
-                               D::cg * channel_floats <= kWeightCache;
+                               D::cg * channel_floats <= kWeightCache &&
+                               D::depth * D::mg <= kWeightCache;
   static constexpr long block = round_up(D::cg * channel_floats, 16);
   static constexpr long scratch = block + round_up(chunk * D::mg, 16) + D::depth * D::mg;
 
