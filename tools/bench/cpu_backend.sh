@@ -10,16 +10,23 @@
 #   4. starting the AlexNet training plan: compiling every kernel with an
 #      empty cache, then with a warm one.
 #   tools/bench/cpu_backend.sh [--threads N] [--batches "1 64"] [--iterations N]
+#                              [--rounds N]
+# Inference alternates anet and onnxruntime for --rounds rounds (default 3):
+# on a shared host their medians move with the neighbours' load, and rounds
+# side by side in time compare them fairly. The ratio is the median of the
+# rounds' ratios.
 # Builds nothing: run after `cmake --build --preset default`.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-threads=$(nproc) batches="1 64" iterations=10 warmup=2
+threads=$(nproc) batches="1 64" iterations=10 warmup=2 rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
     --batches) batches=$2; shift 2 ;;
     --iterations) iterations=$2; shift 2 ;;
-    *) echo "usage: $0 [--threads N] [--batches \"1 64\"] [--iterations N]" >&2; exit 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "usage: $0 [--threads N] [--batches \"1 64\"] [--iterations N] [--rounds N]" >&2
+       exit 2 ;;
   esac
 done
 python=${ANET_PYTHON:-$HOME/.cache/anet/venv/bin/python} # onnxruntime
@@ -52,11 +59,21 @@ import json, sys
 args = sys.argv[1:]
 rows = [(args[i], json.loads(args[i + 1])) for i in range(0, len(args), 2)]
 print(f"{'case':<34} {'min_ms':>9} {'median_ms':>10} {'p90_ms':>9} {'p99_ms':>9} {'max_ms':>9} {'images/s':>10} {'ratio':>7}")
-anet = rows[0][1]["median_ms"]
+# A row's ratio is against the anet row before it (of its round).
+anet, ratios = None, {}
 for label, r in rows:
+    if label.startswith("anet"):
+        anet = r["median_ms"]
     ratio = r["median_ms"] / anet
+    if not label.startswith("anet"):
+        ratios.setdefault(label.split(",")[0], []).append(ratio)
     print(f"{label:<34} {r['min_ms']:9.1f} {r['median_ms']:10.1f} {r['p90_ms']:9.1f} "
           f"{r['p99_ms']:9.1f} {r['max_ms']:9.1f} {r['images_per_s']:10.1f} {ratio:6.2f}x")
+for other, rs in ratios.items():
+    if len(rs) > 1:
+        rs = sorted(rs)
+        print(f"{other} / anet over {len(rs)} rounds: median {rs[len(rs) // 2]:.2f}x "
+              f"(rounds: {', '.join(f'{x:.2f}' for x in rs)})")
 PY
 }
 bench() { "$bin/anetrun" bench "$@" --device cpu --threads "$threads" --json | head -1; }
@@ -65,12 +82,16 @@ echo
 echo "== 1. AlexNet inference (ratio: the other's median / anet's; above 1: anet is faster)"
 for b in $batches; do
   "$bin/anetc" compile "$work/alexnet.onnx" -o "$work/infer.bin" --batch "$b" >/dev/null
-  anet=$(bench "$work/infer.bin" --warmup "$warmup" --iterations "$iterations")
-  ort=$("$python" "$top/tools/bench/ort_bench.py" "$work/alexnet.onnx" "$b" "$threads" \
-    "$warmup" "$iterations")
+  rows=()
+  for r in $(seq "$rounds"); do
+    anet=$(bench "$work/infer.bin" --warmup "$warmup" --iterations "$iterations")
+    ort=$("$python" "$top/tools/bench/ort_bench.py" "$work/alexnet.onnx" "$b" "$threads" \
+      "$warmup" "$iterations")
+    rows+=("anet cpu, batch $b, round $r" "$anet" "onnxruntime, batch $b, round $r" "$ort")
+  done
   torch=$("$torch_python" "$top/tools/bench/torch_bench.py" "$work/alexnet.onnx" "$b" \
     "$threads" "$warmup" "$iterations" infer)
-  table "anet cpu, batch $b" "$anet" "onnxruntime, batch $b" "$ort" "pytorch, batch $b" "$torch"
+  table "${rows[@]}" "pytorch, batch $b" "$torch"
 done
 
 echo
