@@ -35,6 +35,10 @@ namespace linear {
 constexpr long kDirectBlock = 1L << 16;
 /// The narrowest tile worth running directly.
 constexpr long kMinTile = 6;
+/// The deepest direct convolution: its Block offsets are a table built at
+/// compile time, one entry per depth step (AlexNet's deepest, conv3's dX,
+/// has 3456).
+constexpr long kDirectDepth = 4096;
 
 /// The blocking of a direct convolution P.
 template <class P> struct Direct {
@@ -67,8 +71,8 @@ template <class P> struct Direct {
   static constexpr long rows = ceil_div(P::oh, row_blocks);
   static constexpr long in_rows = input_rows(rows);
   static constexpr long block = in_rows * row_floats;
-  static constexpr bool fits =
-      !D::empty && !D::pointwise && D::mg % 16 == 0 && R >= kMinTile && block <= kWeightCache;
+  static constexpr bool fits = !D::empty && !D::pointwise && D::mg % 16 == 0 && R >= kMinTile &&
+                               block <= kWeightCache && D::depth <= kDirectDepth;
   /// Every group's packed panels, after the state's PackedTag.
   static constexpr long state = kHeader + P::group * D::mg * D::depth;
   static constexpr long scratch = block;
