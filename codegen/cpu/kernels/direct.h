@@ -21,8 +21,9 @@
 ///   also x parts of the channel panels and of a block's rows. Every output
 ///   is a sum in depth order, whoever computes it.
 /// - Used where it fits: output channels per group a multiple of 16, output
-///   rows at least kMinTile wide, a window other than a plain 1 x 1 read of
-///   the planes. Conv's GEMM (linear.h) runs the others.
+///   rows at least kMinTile wide, a depth of at most kDirectDepth, a window
+///   other than a plain 1 x 1 read of the planes. Conv's GEMM (linear.h)
+///   runs the others.
 
 #include "anet/activation.h"
 #include "anet/conv_input.h"
