@@ -134,17 +134,7 @@ __attribute__((always_inline)) inline void direct_tile(const float *__restrict x
       acc[i][v] = v16(0.f);
   for (long k = 0; k < D::depth; ++k) {
     const float *q = x + T::offset.at[k];
-    v16 bv[V];
-#pragma clang loop unroll(full)
-    for (long v = 0; v < V; ++v)
-      bv[v] = sgemm::load_aligned(b + k * T::lanes + 16 * v);
-#pragma clang loop unroll(full)
-    for (long i = 0; i < W; ++i) {
-      const v16 a = v16(q[i]);
-#pragma clang loop unroll(full)
-      for (long v = 0; v < V; ++v)
-        acc[i][v] = __builtin_elementwise_fma(a, bv[v], acc[i][v]);
-    }
+    sgemm::rank1_update(acc, b + k * T::lanes, [&](long i) { return q[i]; });
   }
 #pragma clang loop unroll(full)
   for (long v = 0; v < V; ++v) {
@@ -307,19 +297,8 @@ __attribute__((always_inline)) inline void grad_tile(const float *__restrict x,
     }
   for (long oh = 0; oh < count; ++oh) {
     const float *row = x + oh * P::stride_h * Block<P>::width;
-    for (long ow = 0; ow < P::ow; ++ow, b += T::lanes) {
-      v16 bv[V];
-#pragma clang loop unroll(full)
-      for (long v = 0; v < V; ++v)
-        bv[v] = sgemm::load_aligned(b + 16 * v);
-#pragma clang loop unroll(full)
-      for (long i = 0; i < R; ++i) {
-        const v16 a = v16(row[T::tap_offset(i) + ow]);
-#pragma clang loop unroll(full)
-        for (long v = 0; v < V; ++v)
-          sum[i][v] = __builtin_elementwise_fma(a, bv[v], sum[i][v]);
-      }
-    }
+    for (long ow = 0; ow < P::ow; ++ow, b += T::lanes)
+      sgemm::rank1_update(sum, b, [&](long i) { return row[T::tap_offset(i) + ow]; });
   }
 #pragma clang loop unroll(full)
   for (long i = 0; i < R; ++i)

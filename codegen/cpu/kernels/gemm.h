@@ -236,6 +236,24 @@ inline const float *sliced_panel(const float *base, long n, long k0, long kc, lo
 
 /// An MR x 16V block of C in registers.
 template <long V> struct Tile { v16 c[MR][V]; };
+/// One depth step of an outer-product micro-kernel: c[i][v] += a(i) x the
+/// v-th vector at b (64-byte aligned), for R rows broadcast from a(i) and V
+/// vectors. Every register kernel (the GEMM's, direct.h's) steps with it.
+template <long R, long V, class A>
+__attribute__((always_inline)) inline void rank1_update(v16 (&c)[R][V], const float *b,
+                                                        const A &a) {
+  v16 bv[V];
+#pragma clang loop unroll(full)
+  for (long v = 0; v < V; ++v)
+    bv[v] = load_aligned(b + 16 * v);
+#pragma clang loop unroll(full)
+  for (long i = 0; i < R; ++i) {
+    const v16 ai = v16(a(i));
+#pragma clang loop unroll(full)
+    for (long v = 0; v < V; ++v)
+      c[i][v] = __builtin_elementwise_fma(ai, bv[v], c[i][v]);
+  }
+}
 
 /// t = A panel ([kc][MR]) times the first 16V columns of B panel ([kc][NR],
 /// 64-byte aligned).
@@ -252,17 +270,7 @@ multiply_panels(const float *__restrict a, const float *__restrict b, long kc, T
     // B streams from L2: ask for the rows eight steps ahead.
     __builtin_prefetch(b + (k + 8) * NR);
     __builtin_prefetch(b + (k + 8) * NR + 16);
-    v16 bv[V];
-#pragma clang loop unroll(full)
-    for (long v = 0; v < V; ++v)
-      bv[v] = load_aligned(b + k * NR + 16 * v);
-#pragma clang loop unroll(full)
-    for (long i = 0; i < MR; ++i) {
-      v16 ai = v16(a[k * MR + i]);
-#pragma clang loop unroll(full)
-      for (long v = 0; v < V; ++v)
-        c[i][v] = __builtin_elementwise_fma(ai, bv[v], c[i][v]);
-    }
+    rank1_update(c, b + k * NR, [&](long i) { return a[k * MR + i]; });
   }
 #pragma clang loop unroll(full)
   for (long i = 0; i < MR; ++i)
