@@ -173,7 +173,9 @@ TEST(CpuLinear, ConvGradients) {
 // groups, Blocks of several row blocks, channel panels shared out at batch
 // 1, weight-gradient tiles of several kernel rows with a shorter last one,
 // tap parts that split a channel, and dX as a direct convolution of dY.
-// The other devices run them as any convolution.
+// The 3 x 3 windows at unit strides and dilations run forward by Winograd
+// F(2x2, 3x3) (kernels/winograd.h): odd output sizes, uneven pads, a row of
+// 15 tiles. The other devices run them as any convolution.
 const std::vector<ConvCase> kDirectConvCases = {
     {{2, 5, 14, 15}, 32, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
     {{1, 6, 20, 30}, 32, 5, 5, {1, 1}, {2, 1, 2, 3}, {1, 1}, 2},
@@ -185,6 +187,8 @@ const std::vector<ConvCase> kDirectConvCases = {
     {{1, 3, 12, 12}, 32, 5, 5, {1, 1}, {2, 2, 2, 2}, {1, 1}, 1},
     {{1, 32, 11, 14}, 16, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1},
     {{2, 48, 9, 10}, 48, 3, 3, {1, 1}, {1, 0, 1, 2}, {1, 2}, 3},
+    {{1, 16, 12, 29}, 32, 3, 3, {1, 1}, {0, 2, 2, 1}, {1, 1}, 1},
+    {{2, 16, 8, 17}, 16, 3, 3, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1},
 };
 
 TEST(CpuLinear, DirectConvolutions) {

@@ -136,25 +136,11 @@ __attribute__((always_inline)) inline void direct_tile(const float *__restrict x
     const float *q = x + T::offset.at[k];
     sgemm::rank1_update(acc, b + k * T::lanes, [&](long i) { return q[i]; });
   }
-#pragma clang loop unroll(full)
-  for (long v = 0; v < V; ++v) {
-    v16 rows[16];
-#pragma clang loop unroll(full)
-    for (long i = 0; i < 16; ++i) {
-      if (i < W) {
-        v16 s = acc[i][v];
-        if constexpr (P::has_bias)
-          s += load16(bias + 16 * v);
-        rows[i] = activate16<P::act>(s, P::act_min, P::act_max);
-      } else {
-        rows[i] = v16(0.f);
-      }
-    }
-    sgemm::transpose16(rows);
-#pragma clang loop unroll(full)
-    for (long l = 0; l < 16; ++l)
-      sgemm::store_masked(y + (16 * v + l) * D::positions, rows[l], sgemm::first_lanes(W));
-  }
+  sgemm::store_transposed(acc, y, D::positions, [&](long v, v16 s) {
+    if constexpr (P::has_bias)
+      s += load16(bias + 16 * v);
+    return activate16<P::act>(s, P::act_min, P::act_max);
+  });
 }
 
 /// A direct convolution: X[N,C,H,W] (dY for a TransposedConv), W, optional

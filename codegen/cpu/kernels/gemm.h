@@ -236,6 +236,25 @@ inline const float *sliced_panel(const float *base, long n, long k0, long kc, lo
 
 /// An MR x 16V block of C in registers.
 template <long V> struct Tile { v16 c[MR][V]; };
+/// Writes the W x 16V tile t (W <= 16) transposed: lane l of t[i][q],
+/// finished by finish(q, t[i][q]), goes to y[(16q + l) * stride + i], each
+/// (q, l) one masked store of W floats.
+template <long W, long V, class F>
+__attribute__((always_inline)) inline void store_transposed(const v16 (&t)[W][V], float *y,
+                                                            long stride, const F &finish) {
+  static_assert(W <= 16, "a transposed tile is at most 16 wide");
+#pragma clang loop unroll(full)
+  for (long q = 0; q < V; ++q) {
+    v16 rows[16];
+#pragma clang loop unroll(full)
+    for (long i = 0; i < 16; ++i)
+      rows[i] = i < W ? finish(q, t[i][q]) : v16(0.f);
+    transpose16(rows);
+#pragma clang loop unroll(full)
+    for (long l = 0; l < 16; ++l)
+      store_masked(y + (16 * q + l) * stride, rows[l], first_lanes(W));
+  }
+}
 /// One depth step of an outer-product micro-kernel: c[i][v] += a(i) x the
 /// v-th vector at b (64-byte aligned), for R rows broadcast from a(i) and V
 /// vectors. Every register kernel (the GEMM's, direct.h's) steps with it.

@@ -36,6 +36,7 @@
 #include "anet/conv_input.h"
 #include "anet/direct.h"
 #include "anet/gemm.h"
+#include "anet/winograd.h"
 
 namespace ak {
 namespace linear {
@@ -385,7 +386,9 @@ template <class P> void pack_conv_weights(const anet_cpu_rt *rt, const float *w)
 template <class P> void conv_run(const float *const *in, float *const *out, const anet_cpu_rt *rt) {
   using D = ConvDims<P>;
   using F = ConvForward<P>;
-  if constexpr (Direct<P>::fits) {
+  if constexpr (Winograd<P>::fits) {
+    winograd_run<P>(in, out, rt);
+  } else if constexpr (Direct<P>::fits) {
     direct_run<P>(in, out, rt);
   } else if constexpr (!D::empty) {
     const float *x = in[0], *w = in[1];
@@ -747,9 +750,11 @@ template <class P> struct MatMulShape {
 } // namespace linear
 
 namespace linear {
-/// The scratch and state of Conv P's kernel, direct or on the GEMM.
+/// The scratch and state of Conv P's kernel: Winograd, direct or on the GEMM.
 template <class P> constexpr anet_kernel_info conv_info(anet_kernel_fn run) {
-  if constexpr (Direct<P>::fits)
+  if constexpr (Winograd<P>::fits)
+    return anet_kernel_info{run, Winograd<P>::scratch, Winograd<P>::state};
+  else if constexpr (Direct<P>::fits)
     return anet_kernel_info{run, Direct<P>::scratch, Direct<P>::state};
   else
     return anet_kernel_info{run, ConvForward<P>::scratch, ConvForward<P>::state};
