@@ -1,7 +1,8 @@
 #pragma once
 /// What every convolution kernel shares: its shapes (ConvDims), where it
-/// reads its input from (Source, Block), and the header of packed weights
-/// kept in a node's state.
+/// reads its input from (Source, Block), packed weights kept in a node's
+/// state (PackedTag, pack_into_state), and the output channels on the lanes
+/// of the direct and Winograd kernels (MapLanes, panel_parts).
 
 #include "anet/gemm.h"
 
@@ -63,6 +64,44 @@ template <class P> struct ConvDims {
                                     P::stride_w == 1 && P::pad_top == 0 && P::pad_left == 0 &&
                                     P::oh == P::h && P::ow == P::w;
 };
+
+/// Output channels on the vector lanes (the direct and Winograd
+/// convolutions): V vectors a register tile, two where a group's channels
+/// allow 32; panels of 16V channels; and the most rows a tile broadcasts: 13
+/// with two vectors (26 sums and 2 weight vectors in 32 registers), 14 with
+/// one.
+template <class P> struct MapLanes {
+  static constexpr long V = ConvDims<P>::mg % 32 == 0 ? 2 : 1;
+  static constexpr long lanes = 16 * V;
+  static constexpr long panels = ConvDims<P>::mg / lanes;
+  static constexpr long max_rows = V == 2 ? 13 : 14;
+};
+
+/// The parts a task cuts its channel panels into: 1 where the `outer`
+/// tasks give every worker kTasksPerWorker; otherwise the smallest divisor
+/// of `panels` that does (so the parts are even), or all of them.
+inline long panel_parts(long outer, long panels, int workers) {
+  const long want = kTasksPerWorker * workers;
+  if (outer >= want)
+    return 1;
+  for (long d = 1; d < panels; ++d)
+    if (panels % d == 0 && outer * d >= want)
+      return d;
+  return panels;
+}
+
+/// Packs a convolution's weights w into the node's state, pack(i) for each
+/// of `count` pieces in parallel: every run, or for constant weights only
+/// when the state does not hold them already (packed_current).
+template <class P, class Pack>
+void pack_into_state(const anet_cpu_rt *rt, const float *w, long count, const Pack &pack) {
+  if (P::constant_weights && packed_current(rt, w))
+    return;
+  parallel_for(rt, count, 1, [&](long begin, long end, int) {
+    for (long i = begin; i < end; ++i)
+      pack(i);
+  });
+}
 
 /// Where a convolution's im2col rows are read from: the image and group's
 /// channels as they are (Padded false), or a Block.

@@ -42,17 +42,13 @@ constexpr long kMinTile = 6;
 constexpr long kDirectDepth = 4096;
 
 /// The blocking of a direct convolution P.
-template <class P> struct Direct {
+template <class P> struct Direct : MapLanes<P> {
   using D = ConvDims<P>;
   using B = Block<P>;
-  /// Channel vectors per tile, the channels of a panel, panels per group.
-  static constexpr long V = D::mg % 32 == 0 ? 2 : 1;
-  static constexpr long lanes = 16 * V;
-  static constexpr long panels = D::mg / lanes;
-  /// An output row in near-equal tiles of at most 13 (two vectors: 26 sums
-  /// and 2 weight vectors in 32 registers) or 14 positions; the last may be
-  /// narrower.
-  static constexpr long tiles = max_of(1L, ceil_div(P::ow, V == 2 ? 13 : 14));
+  using MapLanes<P>::V, MapLanes<P>::lanes, MapLanes<P>::panels, MapLanes<P>::max_rows;
+  /// An output row in near-equal tiles of at most max_rows positions; the
+  /// last may be narrower.
+  static constexpr long tiles = max_of(1L, ceil_div(P::ow, max_rows));
   static constexpr long R = ceil_div(P::ow, tiles);
   static constexpr long last_r = P::ow - (tiles - 1) * R;
   /// Input rows a Block of n output rows holds.
@@ -127,11 +123,7 @@ __attribute__((always_inline)) inline void direct_tile(const float *__restrict x
   using T = Direct<P>;
   constexpr long V = T::V;
   v16 acc[W][V];
-#pragma clang loop unroll(full)
-  for (long i = 0; i < W; ++i)
-#pragma clang loop unroll(full)
-    for (long v = 0; v < V; ++v)
-      acc[i][v] = v16(0.f);
+  sgemm::zero_tile(acc);
   for (long k = 0; k < D::depth; ++k) {
     const float *q = x + T::offset.at[k];
     sgemm::rank1_update(acc, b + k * T::lanes, [&](long i) { return q[i]; });
@@ -153,28 +145,19 @@ void direct_run(const float *const *in, float *const *out, const anet_cpu_rt *rt
   const float *bias = P::has_bias ? in[2] : nullptr;
   float *y = out[0];
   float *packed = rt->state + kHeader;
-  if (!P::constant_weights || !packed_current(rt, w))
-    parallel_for(rt, P::group * T::panels, 1, [&](long begin, long end, int) {
-      for (long gp = begin; gp < end; ++gp)
-        pack_direct_panel<P>(packed + gp * D::depth * T::lanes, w, gp / T::panels, gp % T::panels);
-    });
+  pack_into_state<P>(rt, w, P::group * T::panels, [&](long gp) {
+    pack_direct_panel<P>(packed + gp * D::depth * T::lanes, w, gp / T::panels, gp % T::panels);
+  });
   // Where images and row blocks leave workers idle (batch 1), tasks also
   // take parts of the channel panels (a divisor of them, so the parts are
   // even), and where the tasks still do not divide among the workers,
   // parts of a row block's rows. A worker's consecutive tasks share a Block.
   const long outer = P::n * P::group * T::row_blocks;
-  const long want = kTasksPerWorker * rt->workers;
-  long parts = 1, splits = 1;
-  if (outer < want) {
-    parts = T::panels;
-    for (long d = 1; d < T::panels; ++d)
-      if (T::panels % d == 0 && outer * d >= want) {
-        parts = d;
-        break;
-      }
+  const long parts = panel_parts(outer, T::panels, rt->workers);
+  long splits = 1;
+  if (outer < kTasksPerWorker * rt->workers)
     while (outer * parts * splits % rt->workers != 0 && splits < T::rows)
       ++splits;
-  }
   const long per_part = T::panels / parts, split_rows = ceil_div(T::rows, splits);
   parallel_for(rt, outer * splits * parts, 1, [&](long begin, long end, int worker) {
     float *block = rt->scratch[worker];
@@ -224,15 +207,13 @@ void direct_run(const float *const *in, float *const *out, const anet_cpu_rt *rt
 /// - Tasks are groups x parts of the taps (parts only where groups leave
 ///   workers idle); each sums every image in order, so no partial sums are
 ///   reduced and the bits do not depend on the workers.
-template <class P> struct DirectGrad {
+template <class P> struct DirectGrad : MapLanes<P> {
   using D = ConvDims<P>;
   using B = Block<P>;
-  static constexpr long V = D::mg % 32 == 0 ? 2 : 1;
-  static constexpr long lanes = 16 * V;
-  static constexpr long panels = D::mg / lanes;
+  using MapLanes<P>::V, MapLanes<P>::lanes, MapLanes<P>::panels, MapLanes<P>::max_rows;
   /// Kernel rows per tile, and tiles per input channel (the last may have
   /// fewer rows).
-  static constexpr long tile_rows = max_of(1L, min_of(P::kh, (V == 2 ? 13 : 14) / P::kw));
+  static constexpr long tile_rows = max_of(1L, min_of(P::kh, max_rows / P::kw));
   static constexpr long row_tiles = ceil_div(P::kh, tile_rows);
   static constexpr long last_rows = P::kh - (row_tiles - 1) * tile_rows;
   static constexpr long tiles = D::cg * row_tiles;
@@ -246,9 +227,8 @@ template <class P> struct DirectGrad {
   static constexpr long chunk = chunk_rows * P::ow;
   /// The Block and the accumulator dW^T each within kWeightCache floats
   /// per worker (larger layers sum on the GEMM, which blocks dW).
-  static constexpr bool fits = !D::empty && !D::pointwise && D::mg % 16 == 0 &&
-                               P::kw <= (V == 2 ? 13 : 14) && P::ow >= kMinTile &&
-                               D::cg * channel_floats <= kWeightCache &&
+  static constexpr bool fits = !D::empty && !D::pointwise && D::mg % 16 == 0 && P::kw <= max_rows &&
+                               P::ow >= kMinTile && D::cg * channel_floats <= kWeightCache &&
                                D::depth * D::mg <= kWeightCache;
   static constexpr long block = round_up(D::cg * channel_floats, 16);
   static constexpr long scratch = block + round_up(chunk * D::mg, 16) + D::depth * D::mg;
@@ -272,15 +252,14 @@ __attribute__((always_inline)) inline void grad_tile(const float *__restrict x,
   using T = DirectGrad<P>;
   constexpr long V = T::V, R = Rows * P::kw;
   v16 sum[R][V];
+  sgemm::zero_tile(sum);
+  // The accumulator lies in L3 or further: fetch its tile while the chunk
+  // is summed.
 #pragma clang loop unroll(full)
   for (long i = 0; i < R; ++i)
 #pragma clang loop unroll(full)
-    for (long v = 0; v < V; ++v) {
-      sum[i][v] = v16(0.f);
-      // The accumulator lies in L3 or further: fetch its tile while the
-      // chunk is summed.
+    for (long v = 0; v < V; ++v)
       __builtin_prefetch(acc + i * ld + 16 * v, 1);
-    }
   for (long oh = 0; oh < count; ++oh) {
     const float *row = x + oh * P::stride_h * Block<P>::width;
     for (long ow = 0; ow < P::ow; ++ow, b += T::lanes)

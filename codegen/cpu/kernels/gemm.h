@@ -255,6 +255,14 @@ __attribute__((always_inline)) inline void store_transposed(const v16 (&t)[W][V]
       store_masked(y + (16 * q + l) * stride, rows[l], first_lanes(W));
   }
 }
+/// Every vector of the register tile c set to zero.
+template <long R, long V> __attribute__((always_inline)) inline void zero_tile(v16 (&c)[R][V]) {
+#pragma clang loop unroll(full)
+  for (long i = 0; i < R; ++i)
+#pragma clang loop unroll(full)
+    for (long v = 0; v < V; ++v)
+      c[i][v] = v16(0.f);
+}
 /// One depth step of an outer-product micro-kernel: c[i][v] += a(i) x the
 /// v-th vector at b (64-byte aligned), for R rows broadcast from a(i) and V
 /// vectors. Every register kernel (the GEMM's, direct.h's) steps with it.
@@ -280,11 +288,7 @@ template <long V>
 __attribute__((always_inline)) inline void
 multiply_panels(const float *__restrict a, const float *__restrict b, long kc, Tile<V> &t) {
   v16 c[MR][V];
-#pragma clang loop unroll(full)
-  for (long i = 0; i < MR; ++i)
-#pragma clang loop unroll(full)
-    for (long v = 0; v < V; ++v)
-      c[i][v] = v16(0.f);
+  zero_tile(c);
   for (long k = 0; k < kc; ++k) {
     // B streams from L2: ask for the rows eight steps ahead.
     __builtin_prefetch(b + (k + 8) * NR);

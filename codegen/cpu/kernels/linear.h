@@ -371,14 +371,9 @@ template <class P> void pack_weight_rows(float *dst, const float *w, long g, lon
 template <class P> void pack_conv_weights(const anet_cpu_rt *rt, const float *w) {
   using D = ConvDims<P>;
   using F = ConvForward<P>;
-  if (packed_current(rt, w))
-    return;
-  float *packed = rt->state + kHeader;
-  parallel_for(rt, F::blocks, 1, [&](long begin, long end, int) {
-    for (long gm = begin; gm < end; ++gm) {
-      const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
-      pack_weight_rows<P>(packed + gm * F::cache, w, g, m0, min_of(F::mc, D::mg - m0));
-    }
+  pack_into_state<P>(rt, w, F::blocks, [&](long gm) {
+    const long g = gm / F::m_blocks, m0 = gm % F::m_blocks * F::mc;
+    pack_weight_rows<P>(rt->state + kHeader + gm * F::cache, w, g, m0, min_of(F::mc, D::mg - m0));
   });
 }
 

@@ -29,16 +29,14 @@ namespace ak {
 namespace linear {
 
 /// The blocking of a Winograd convolution P.
-template <class P> struct Winograd {
+template <class P> struct Winograd : MapLanes<P> {
   using D = ConvDims<P>;
-  static constexpr long V = D::mg % 32 == 0 ? 2 : 1;
-  static constexpr long lanes = 16 * V;
-  static constexpr long panels = D::mg / lanes;
+  using MapLanes<P>::V, MapLanes<P>::lanes, MapLanes<P>::panels, MapLanes<P>::max_rows;
   /// Rows and columns of 2 x 2 tiles, and their count.
   static constexpr long th = ceil_div(P::oh, 2), tw = ceil_div(P::ow, 2);
   static constexpr long tiles = th * tw;
-  /// The tiles in near-equal blocks of at most 13 (two vectors) or 14.
-  static constexpr long blocks = max_of(1L, ceil_div(tiles, V == 2 ? 13 : 14));
+  /// The tiles in near-equal blocks of at most max_rows.
+  static constexpr long blocks = max_of(1L, ceil_div(tiles, max_rows));
   static constexpr long R = ceil_div(tiles, blocks);
   static constexpr long last_r = tiles - (blocks - 1) * R;
   /// Per worker: V (16 x cg x tiles) and M (16 x lanes x tiles).
@@ -167,11 +165,7 @@ winograd_tile(const float *__restrict v, const float *__restrict u, float *__res
   using D = ConvDims<P>;
   using T = Winograd<P>;
   v16 acc[W][T::V];
-#pragma clang loop unroll(full)
-  for (long i = 0; i < W; ++i)
-#pragma clang loop unroll(full)
-    for (long q = 0; q < T::V; ++q)
-      acc[i][q] = v16(0.f);
+  sgemm::zero_tile(acc);
   for (long c = 0; c < D::cg; ++c) {
     const float *vc = v + c * T::tiles;
     sgemm::rank1_update(acc, u + c * T::lanes, [&](long i) { return vc[i]; });
@@ -230,24 +224,13 @@ void winograd_run(const float *const *in, float *const *out, const anet_cpu_rt *
   float *y = out[0];
   float *packed = rt->state + kHeader;
   constexpr long panel_floats = 16 * D::cg * T::lanes;
-  if (!P::constant_weights || !packed_current(rt, w))
-    parallel_for(rt, P::group * T::panels, 1, [&](long begin, long end, int) {
-      for (long gp = begin; gp < end; ++gp)
-        pack_winograd_panel<P>(packed + gp * panel_floats, w, gp / T::panels, gp % T::panels);
-    });
+  pack_into_state<P>(rt, w, P::group * T::panels, [&](long gp) {
+    pack_winograd_panel<P>(packed + gp * panel_floats, w, gp / T::panels, gp % T::panels);
+  });
   // Where images and groups leave workers idle (batch 1), tasks also take
-  // parts of the channel panels (a divisor of them); each part transforms
-  // the inputs again.
+  // parts of the channel panels; each part transforms the inputs again.
   const long outer = P::n * P::group;
-  long parts = 1;
-  if (outer < kTasksPerWorker * rt->workers) {
-    parts = T::panels;
-    for (long d = 1; d < T::panels; ++d)
-      if (T::panels % d == 0 && outer * d >= kTasksPerWorker * rt->workers) {
-        parts = d;
-        break;
-      }
-  }
+  const long parts = panel_parts(outer, T::panels, rt->workers);
   const long per_part = T::panels / parts;
   parallel_for(rt, outer * parts, 1, [&](long begin, long end, int worker) {
     float *v = rt->scratch[worker], *m = v + T::v_floats;
